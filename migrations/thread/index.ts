@@ -1,0 +1,9 @@
+/** ThreadObject's schema, in order. Append new files; never edit or reorder shipped ones. */
+import type { Migration } from "../../src/storage/migrate.ts";
+import init from "./0001_init.sql";
+import turns from "./0002_turns.sql";
+
+export const THREAD_MIGRATIONS: readonly Migration[] = [
+  { name: "0001_init", sql: init },
+  { name: "0002_turns", sql: turns },
+];

@@ -1,0 +1,31 @@
+/** Per-request helpers shared by the route files: who is asking, and which Durable Object holds what. */
+import type { IRequest } from "itty-router";
+import type { Env } from "../env.ts";
+import { parseWith } from "./parse.ts";
+import { ThreadId } from "../protocol/schemas.ts";
+
+/** The tenant of a request. Until API keys exist (see the hardening issue) everyone is tenant "local". */
+export function tenantOf(_req: Request, _env: Env): string {
+  return "local";
+}
+
+/** The Durable Object of a (tenant, thread): another tenant naming the same ID reaches a different, empty object. */
+export function threadStub(env: Env, tenant: string, threadId: string) {
+  return env.THREADS.get(env.THREADS.idFromName(JSON.stringify([tenant, threadId])));
+}
+
+export function directoryStub(env: Env, tenant: string) {
+  return env.DIRECTORY.get(env.DIRECTORY.idFromName(tenant));
+}
+
+/** The thread ID in the path, validated (400 naming `thread_id` if malformed). */
+export function pathThreadId(req: IRequest): string {
+  return parseWith(ThreadId, req.params.id, "thread_id");
+}
+
+/** The stub of the thread named in the path, for the request's tenant. */
+export function pathThread(req: IRequest, env: Env) {
+  return threadStub(env, tenantOf(req, env), pathThreadId(req));
+}
+
+export const created = (body: unknown) => Response.json(body, { status: 201 });

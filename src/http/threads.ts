@@ -1,0 +1,47 @@
+/** /v1/threads: create, list, retrieve, update, delete. */
+import type { IRequest } from "itty-router";
+import type { Env } from "../env.ts";
+import { unwrap } from "../errors.ts";
+import { ListQuery, ThreadCreate, ThreadUpdate } from "../protocol/schemas.ts";
+import type { Thread } from "../protocol/types.ts";
+import { created, directoryStub, pathThread, tenantOf, threadStub } from "./context.ts";
+import { parseBody, parseWith, queryOf } from "./parse.ts";
+
+/** A generated thread ID: `thread_` and 24 random base-32 characters. */
+export function newThreadId(prefix = "thread"): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return `${prefix}_${Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz234567"[b & 31]).join("")}`;
+}
+
+export async function threadCreate(req: IRequest, env: Env): Promise<Response> {
+  const body = await parseBody(req, ThreadCreate);
+  const tenant = tenantOf(req, env);
+  const id = body.id ?? newThreadId();
+  return created(unwrap(await threadStub(env, tenant, id).create(tenant, id, body)));
+}
+
+export async function threadList(req: IRequest, env: Env): Promise<Response> {
+  const q = parseWith(ListQuery, queryOf(req));
+  const tenant = tenantOf(req, env);
+  const page = unwrap(await directoryStub(env, tenant).list(q));
+  // The directory only orders; each thread's own object is the truth about it.
+  const threads = await Promise.all(page.data.map(async ({ id }) => {
+    const r = await threadStub(env, tenant, id).get();
+    return "ok" in r ? r.ok : null;
+  }));
+  const data = threads.filter((t): t is Thread => t !== null);
+  return Response.json({ ...page, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+}
+
+export async function threadRetrieve(req: IRequest, env: Env): Promise<Response> {
+  return Response.json(unwrap(await pathThread(req, env).get()));
+}
+
+export async function threadUpdate(req: IRequest, env: Env): Promise<Response> {
+  const body = await parseBody(req, ThreadUpdate);
+  return Response.json(unwrap(await pathThread(req, env).update(body)));
+}
+
+export async function threadDelete(req: IRequest, env: Env): Promise<Response> {
+  return Response.json(unwrap(await pathThread(req, env).delete()));
+}

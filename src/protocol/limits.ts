@@ -1,0 +1,15 @@
+/** Documented input limits (README, "Limits"); each refusal names the limit it hit. */
+export const LIMITS = {
+  /** Largest request body accepted, in bytes. */
+  bodyBytes: 1_048_576,
+  /** Largest message content, in UTF-8 bytes: well under the 2 MB Durable Object row limit. */
+  contentBytes: 524_288,
+  /** Most messages in one turn's `input` list. */
+  messagesPerInput: 100,
+  /** Metadata: at most 16 pairs, keys up to 64 and values up to 512 characters (OpenAI's rule). */
+  metadataPairs: 16,
+  metadataKeyChars: 64,
+  metadataValueChars: 512,
+  /** Longest instructions, in UTF-8 bytes. */
+  instructionsBytes: 262_144,
+} as const;

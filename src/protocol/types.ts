@@ -1,0 +1,92 @@
+/** Wire shapes of the native thread API (DESIGN.md, "Native threads"). */
+import type { ExpiresAfter, Metadata, Params, Role } from "./schemas.ts";
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface Thread {
+  id: string;
+  object: "thread";
+  created_at: number;
+  updated_at: number;
+  model: string;
+  instructions: string | null;
+  metadata: Metadata;
+  params: Params;
+  message_count: number;
+  usage: Usage;
+  status: "idle" | "busy";
+  expires_after: ExpiresAfter | null;
+}
+
+export type MessageStatus = "completed" | "in_progress" | "incomplete" | "failed";
+
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+export interface Message {
+  id: string;
+  object: "thread.message";
+  thread_id: string;
+  seq: number;
+  role: Role;
+  content: string;
+  status: MessageStatus;
+  turn_id: string | null;
+  created_at: number;
+  metadata: Metadata;
+  usage: Usage | null;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+}
+
+export type TurnStatus = "queued" | "in_progress" | "completed" | "incomplete" | "failed" | "cancelled";
+
+export interface Turn {
+  id: string;
+  object: "thread.turn";
+  thread_id: string;
+  status: TurnStatus;
+  input_message_ids: string[];
+  output_message_id: string;
+  model: string;
+  usage: Usage | null;
+  error: { message: string; type: string; param: string | null; code: string | null } | null;
+  created_at: number;
+  completed_at: number | null;
+}
+
+/** The non-streaming answer to POST /v1/threads/{id}/turns: the turn and the message it wrote. */
+export interface TurnResult extends Turn {
+  output: Message | null;
+}
+
+export interface List<T> {
+  object: "list";
+  data: T[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+/** Builds the list shape from at most limit + 1 rows (the extra row only says has_more). */
+export function listOf<T extends { id: string }>(rows: T[], limit: number): List<T> {
+  const data = rows.slice(0, limit);
+  return { object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rows.length > limit };
+}
+
+/** Events of a thread's log; every one carries the thread's next seq. */
+export type ThreadEvent =
+  | { type: "turn.created" | "turn.started" | "turn.completed" | "turn.incomplete" | "turn.failed" | "turn.cancelled"; seq: number; thread_id: string; turn: Turn }
+  | { type: "message.created" | "message.completed"; seq: number; thread_id: string; message: Message }
+  | { type: "message.delta"; seq: number; thread_id: string; message_id: string; turn_id: string; delta: string }
+  | { type: "message.deleted"; seq: number; thread_id: string; message_id: string }
+  | { type: "thread.updated"; seq: number; thread_id: string; thread: Thread };
+
+/** A ThreadEvent before the log gives it its seq and thread_id. */
+export type NewEvent = ThreadEvent extends infer E ? (E extends ThreadEvent ? Omit<E, "seq" | "thread_id"> : never) : never;

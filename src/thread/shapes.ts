@@ -1,0 +1,86 @@
+/** Row → wire-shape conversion and the opaque IDs of messages and turns. */
+import type { Message, Thread, ToolCall, Turn, Usage } from "../protocol/types.ts";
+import type { MessageRow, ThreadRow, TurnRow } from "./store.ts";
+import type { Role } from "../protocol/schemas.ts";
+
+/** Length of the random per-thread prefix that makes message and turn IDs unique across threads. */
+export const ID_PREFIX_LENGTH = 12;
+
+const BASE36 = /^[0-9a-z]{1,11}$/;
+
+/** A message ID is msg_ + the thread's random prefix + its seq in base 36: no index needed to find it. */
+export function messageId(prefix: string, seq: number): string {
+  return `msg_${prefix}${seq.toString(36)}`;
+}
+
+export function turnId(prefix: string, seq: number): string {
+  return `turn_${prefix}${seq.toString(36)}`;
+}
+
+/** The seq a message or turn ID names in this thread, or null if it is not one of this thread's IDs. */
+export function seqOf(id: string, kind: "msg" | "turn", prefix: string): number | null {
+  const head = `${kind}_${prefix}`;
+  if (!id.startsWith(head)) return null;
+  const rest = id.slice(head.length);
+  return BASE36.test(rest) ? parseInt(rest, 36) : null;
+}
+
+export function randomPrefix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(ID_PREFIX_LENGTH));
+  return Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
+}
+
+const json = <T>(s: string | null, fallback: T): T => (s ? (JSON.parse(s) as T) : fallback);
+
+export function threadShape(t: ThreadRow, busy: boolean): Thread {
+  return {
+    id: t.id,
+    object: "thread",
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+    model: t.model,
+    instructions: t.instructions,
+    metadata: json(t.metadata, {}),
+    params: json(t.params, {}),
+    message_count: t.message_count,
+    usage: { input_tokens: t.input_tokens, output_tokens: t.output_tokens },
+    status: busy ? "busy" : "idle",
+    expires_after: json(t.expires_after, null),
+  };
+}
+
+export function messageShape(t: Pick<ThreadRow, "id" | "id_prefix">, m: MessageRow): Message {
+  const extra = json<{ tool_calls?: ToolCall[]; tool_call_id?: string }>(m.extra, {});
+  return {
+    id: messageId(t.id_prefix, m.seq),
+    object: "thread.message",
+    thread_id: t.id,
+    seq: m.seq,
+    role: m.role as Role,
+    content: m.content,
+    status: m.status,
+    turn_id: m.turn === null ? null : turnId(t.id_prefix, m.turn),
+    created_at: m.created_at,
+    metadata: json(m.metadata, {}),
+    usage: json<Usage | null>(m.usage, null),
+    ...extra,
+  };
+}
+
+export function turnShape(t: Pick<ThreadRow, "id" | "id_prefix">, r: TurnRow): Turn {
+  const ids: string[] = [];
+  for (let s = r.input_first; s <= r.input_last; s++) ids.push(messageId(t.id_prefix, s));
+  return {
+    id: turnId(t.id_prefix, r.seq),
+    object: "thread.turn",
+    thread_id: t.id,
+    status: r.status,
+    input_message_ids: ids,
+    output_message_id: messageId(t.id_prefix, r.output_seq),
+    model: r.model,
+    usage: json<Usage | null>(r.usage, null),
+    error: json(r.error, null),
+    created_at: r.created_at,
+    completed_at: r.completed_at,
+  };
+}

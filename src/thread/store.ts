@@ -1,0 +1,161 @@
+/** Typed SQL over a ThreadObject's storage: the only file of the thread that holds SQL. */
+import type { MessageStatus, TurnStatus } from "../protocol/types.ts";
+
+export interface ThreadRow {
+  id: string;
+  tenant: string;
+  id_prefix: string;
+  created_at: number;
+  updated_at: number;
+  model: string;
+  instructions: string | null;
+  metadata: string;
+  params: string;
+  expires_after: string | null;
+  message_count: number;
+  input_tokens: number;
+  output_tokens: number;
+  next_seq: number;
+  next_turn: number;
+  event_seq: number;
+}
+
+export interface MessageRow {
+  seq: number;
+  role: string;
+  content: string;
+  status: MessageStatus;
+  turn: number | null;
+  created_at: number;
+  tokens: number;
+  metadata: string | null;
+  usage: string | null;
+  extra: string | null;
+}
+
+/** The columns the context builder needs, nothing more. */
+export type PromptRow = Pick<MessageRow, "seq" | "role" | "content" | "tokens" | "extra">;
+
+export interface TurnRow {
+  seq: number;
+  status: TurnStatus;
+  input_first: number;
+  input_last: number;
+  output_seq: number;
+  model: string;
+  usage: string | null;
+  error: string | null;
+  created_at: number;
+  completed_at: number | null;
+}
+
+type Row = Record<string, SqlStorageValue>;
+type Updatable = Partial<Omit<ThreadRow, "id" | "tenant" | "id_prefix" | "created_at">>;
+
+const THREAD_COLUMNS = new Set<string>([
+  "updated_at", "model", "instructions", "metadata", "params", "expires_after",
+  "message_count", "input_tokens", "output_tokens", "next_seq", "next_turn", "event_seq",
+]);
+
+export class ThreadStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  private rows<T>(query: string, ...args: SqlStorageValue[]): T[] {
+    return this.sql.exec<Row>(query, ...args).toArray() as T[];
+  }
+
+  /** The thread row, or null when this object holds no thread (never created, or deleted). */
+  thread(): ThreadRow | null {
+    return this.rows<ThreadRow>("SELECT * FROM thread LIMIT 1")[0] ?? null;
+  }
+
+  insertThread(t: Omit<ThreadRow, "message_count" | "input_tokens" | "output_tokens" | "next_seq" | "next_turn" | "event_seq">): void {
+    this.sql.exec(
+      `INSERT INTO thread (id, tenant, id_prefix, created_at, updated_at, model, instructions, metadata, params, expires_after)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      t.id, t.tenant, t.id_prefix, t.created_at, t.updated_at, t.model, t.instructions, t.metadata, t.params, t.expires_after,
+    );
+  }
+
+  /** Updates the named thread columns; the column names come from THREAD_COLUMNS, never from input. */
+  updateThread(fields: Updatable): void {
+    const entries = Object.entries(fields).filter(([k, v]) => v !== undefined && THREAD_COLUMNS.has(k));
+    if (entries.length === 0) return;
+    const set = entries.map(([k]) => `${k} = ?`).join(", ");
+    this.sql.exec(`UPDATE thread SET ${set}`, ...entries.map(([, v]) => v as SqlStorageValue));
+  }
+
+  /** Hands out n consecutive message seqs, never reused even after deletes; returns the first. */
+  allocateSeqs(n: number): number {
+    const row = this.sql.exec<{ first: number }>("UPDATE thread SET next_seq = next_seq + ? RETURNING next_seq - ? AS first", n, n).one();
+    return row.first;
+  }
+
+  /** Hands out the next turn number. */
+  allocateTurn(): number {
+    return this.sql.exec<{ t: number }>("UPDATE thread SET next_turn = next_turn + 1 RETURNING next_turn - 1 AS t").one().t;
+  }
+
+  insertMessage(m: MessageRow): void {
+    this.sql.exec(
+      `INSERT INTO messages (seq, role, content, status, turn, created_at, tokens, metadata, usage, extra)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      m.seq, m.role, m.content, m.status, m.turn, m.created_at, m.tokens, m.metadata, m.usage, m.extra,
+    );
+    this.sql.exec("UPDATE thread SET message_count = message_count + 1");
+  }
+
+  message(seq: number): MessageRow | null {
+    return this.rows<MessageRow>("SELECT * FROM messages WHERE seq = ?", seq)[0] ?? null;
+  }
+
+  /** Deletes one message; returns whether it existed. */
+  deleteMessage(seq: number): boolean {
+    const deleted = this.sql.exec("DELETE FROM messages WHERE seq = ?", seq).rowsWritten > 0;
+    if (deleted) this.sql.exec("UPDATE thread SET message_count = message_count - 1");
+    return deleted;
+  }
+
+  /** One page of messages strictly between the cursors, in the given order, at most limit + 1 rows. */
+  messagesPage(opts: { after?: number; before?: number; order: "asc" | "desc"; limit: number }): MessageRow[] {
+    const lo = opts.after ?? 0;
+    const hi = opts.before ?? Number.MAX_SAFE_INTEGER;
+    const dir = opts.order === "asc" ? "ASC" : "DESC";
+    return this.rows<MessageRow>(
+      `SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq ${dir} LIMIT ?`, lo, hi, opts.limit + 1,
+    );
+  }
+
+  /** Newest first, the prompt columns of at most `limit` messages with seq below `below`. */
+  promptRowsBelow(below: number, limit: number): PromptRow[] {
+    return this.rows<PromptRow>(
+      "SELECT seq, role, content, tokens, extra FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?", below, limit,
+    );
+  }
+
+  insertTurn(t: TurnRow): void {
+    this.sql.exec(
+      `INSERT INTO turns (seq, status, input_first, input_last, output_seq, model, usage, error, created_at, completed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      t.seq, t.status, t.input_first, t.input_last, t.output_seq, t.model, t.usage, t.error, t.created_at, t.completed_at,
+    );
+  }
+
+  turn(seq: number): TurnRow | null {
+    return this.rows<TurnRow>("SELECT * FROM turns WHERE seq = ?", seq)[0] ?? null;
+  }
+
+  /** Sets a turn's status and, when given, its outcome fields. */
+  updateTurn(seq: number, f: { status: TurnStatus; model?: string; usage?: string | null; error?: string | null; completed_at?: number | null }): void {
+    this.sql.exec(
+      `UPDATE turns SET status = ?, model = coalesce(?, model), usage = coalesce(?, usage), error = coalesce(?, error),
+       completed_at = coalesce(?, completed_at) WHERE seq = ?`,
+      f.status, f.model ?? null, f.usage ?? null, f.error ?? null, f.completed_at ?? null, seq,
+    );
+  }
+
+  /** Turns left queued or in progress (by a crash or eviction), via a partial index that holds only those. */
+  unfinishedTurns(): TurnRow[] {
+    return this.rows<TurnRow>("SELECT * FROM turns WHERE status IN ('queued', 'in_progress') ORDER BY seq");
+  }
+}

@@ -1,0 +1,252 @@
+/** Turn lifecycle inside a ThreadObject: write the input, queue, call upstream, write the reply once. */
+import { APIUserAbortError } from "openai";
+import type { Env } from "../env.ts";
+import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError } from "../errors.ts";
+import { LIMITS } from "../protocol/limits.ts";
+import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
+import type { Message, ThreadEvent, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
+import { upstreamFor } from "../upstream/client.ts";
+import { mapUpstreamError } from "../upstream/errors.ts";
+import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
+import { buildPrompt } from "./context.ts";
+import { EventLog, turnOfEvent, type Listener } from "./events.ts";
+import { messageShape, turnShape } from "./shapes.ts";
+import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
+import { estimateTokens } from "./tokens.ts";
+
+const now = () => Math.floor(Date.now() / 1000);
+const utf8 = new TextEncoder();
+
+export interface TurnHost {
+  store: ThreadStore;
+  events: EventLog;
+  env: Env;
+  /** The thread row, or null once the thread has been deleted. */
+  thread(): ThreadRow | null;
+  /** Called after a turn ends, to refresh the tenant's directory entry. */
+  touched(): Promise<void>;
+}
+
+/** What a finished turn produced: its final shape, its reply, and the error if it failed. */
+export interface TurnOutcome {
+  result: TurnResult;
+  error: ApiError | null;
+}
+
+interface Running {
+  seq: number;
+  abort: AbortController;
+}
+
+/** Runs a thread's turns one at a time, in arrival order. */
+export class TurnRunner {
+  private chain: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  private running: Running | null = null;
+  private readonly cancelledQueued = new Set<number>();
+
+  constructor(private readonly host: TurnHost) {}
+
+  /** True while a turn is queued or running. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  /**
+   * Validates a turn, then, synchronously, writes its input messages and the
+   * queued turn row and schedules it. SQL calls are synchronous, so these writes
+   * commit together before the output gate lets any reply (or the upstream
+   * request) out: an acknowledged message is never lost. `listener` receives
+   * this turn's events from the first one on.
+   */
+  start(body: TurnCreate, listener?: Listener): { turn: Turn; done: Promise<TurnOutcome> } {
+    const { store, events } = this.host;
+    const thread = this.host.thread()!;
+    const strategy = body.strategy ?? "enqueue";
+    if (strategy === "reject" && this.busy) throw new ConflictError("A turn is already running on this thread.", "thread_busy");
+
+    const upstream = upstreamFor(this.host.env);
+    const model = upstream.dev ? DEV_MODEL : (body.model ?? thread.model);
+    const params: Params = { ...(JSON.parse(thread.params) as Params), ...body.params };
+    const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
+    const window = contextWindow(model);
+    if (maxTokens >= window) {
+      throw new BadRequestError(`max_tokens (${maxTokens}) must be below the model's context window of ${window} tokens.`, "params.max_tokens");
+    }
+    const inputs = normalizeInput(body.input);
+    const inputTokens = inputs.reduce((n, m) => n + estimateTokens(m.content), 0);
+    const budget = window - maxTokens - (thread.instructions ? estimateTokens(thread.instructions) : 0);
+    if (inputTokens > budget) {
+      throw new BadRequestError(
+        `The input is about ${inputTokens} tokens; the model ${model} has room for ${budget} after the instructions and max_tokens.`,
+        "input", "context_length_exceeded",
+      );
+    }
+    if (strategy === "interrupt" && this.running) this.abortRunning();
+
+    const t = now();
+    const first = store.allocateSeqs(inputs.length + 1);
+    const outputSeq = first + inputs.length;
+    const turnSeq = store.allocateTurn();
+    const turnRow = { seq: turnSeq, status: "queued" as TurnStatus, input_first: first, input_last: outputSeq - 1,
+      output_seq: outputSeq, model, usage: null, error: null, created_at: t, completed_at: null };
+    store.insertTurn(turnRow);
+    const written = inputs.map((m, i): MessageRow => ({
+      seq: first + i, role: m.role, content: m.content, status: "completed", turn: turnSeq, created_at: t,
+      tokens: estimateTokens(m.content), metadata: m.metadata && Object.keys(m.metadata).length ? JSON.stringify(m.metadata) : null,
+      usage: null, extra: extraOf(m),
+    }));
+    for (const row of written) store.insertMessage(row);
+    store.updateThread({ updated_at: t });
+
+    const turn = turnShape(thread, turnRow);
+    let unsubscribe = () => {};
+    if (listener) unsubscribe = events.subscribe((e) => { if (turnOfEvent(e) === turn.id) listener(e); });
+    events.emit({ type: "turn.created", turn });
+    for (const row of written) events.emit({ type: "message.created", message: messageShape(thread, row) });
+
+    this.pending++;
+    const done = this.chain.then(() => this.run(turnSeq, { model, params, maxTokens, budget: window - maxTokens }));
+    const settled = done.finally(() => {
+      this.pending--;
+      unsubscribe();
+    });
+    this.chain = settled.catch(() => {});
+    return { turn, done: settled };
+  }
+
+  /** Cancels a turn: aborts it if running, skips it if queued; a finished turn is returned as it is. */
+  cancel(seq: number): void {
+    if (this.running?.seq === seq) this.abortRunning();
+    else this.cancelledQueued.add(seq);
+  }
+
+  private abortRunning(): void {
+    this.running?.abort.abort();
+  }
+
+  private async run(seq: number, plan: { model: string; params: Params; maxTokens: number; budget: number }): Promise<TurnOutcome> {
+    const { store, events } = this.host;
+    const thread = this.host.thread();
+    const turnRow = store.turn(seq);
+    if (!thread || !turnRow) return deletedOutcome();
+    if (this.cancelledQueued.delete(seq) || turnRow.status !== "queued") {
+      if (turnRow.status === "queued") return this.finish(seq, "cancelled", null, "", null, null);
+      return { result: { ...turnShape(thread, turnRow), output: null }, error: null };
+    }
+    const abort = new AbortController();
+    this.running = { seq, abort };
+    store.updateTurn(seq, { status: "in_progress" });
+    events.emit({ type: "turn.started", turn: turnShape(thread, store.turn(seq)!) });
+    const replyId = messageShape(thread, placeholder(turnRow.output_seq, seq)).id;
+    events.emit({ type: "message.created", message: messageShape(thread, placeholder(turnRow.output_seq, seq)) });
+
+    let text = "";
+    let finish: string | null = null;
+    let usage: { input_tokens: number; output_tokens: number } | null = null;
+    try {
+      const upstream = upstreamFor(this.host.env);
+      const prompt = buildPrompt(store, { instructions: thread.instructions, below: turnRow.output_seq, budget: plan.budget });
+      const { max_tokens: _, ...sampling } = plan.params;
+      const stream = await upstream.client.chat.completions.create(
+        { ...sampling, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens, stream: true,
+          stream_options: { include_usage: true } },
+        { signal: abort.signal },
+      );
+      for await (const chunk of stream) {
+        const choice = chunk.choices[0];
+        const delta = choice?.delta?.content;
+        if (delta) {
+          text += delta;
+          events.emit({ type: "message.delta", message_id: replyId, turn_id: turnShape(thread, turnRow).id, delta });
+        }
+        if (choice?.finish_reason) finish = choice.finish_reason;
+        if (chunk.usage) usage = { input_tokens: chunk.usage.prompt_tokens, output_tokens: chunk.usage.completion_tokens };
+      }
+      usage ??= { input_tokens: prompt.tokens, output_tokens: estimateTokens(text) };
+      const status = finish === "length" ? "incomplete" : "completed";
+      return this.finish(seq, status, usage, text, null, plan.model);
+    } catch (err) {
+      if (abort.signal.aborted || err instanceof APIUserAbortError) {
+        return this.finish(seq, "cancelled", usage, text, null, plan.model);
+      }
+      const mapped = mapUpstreamError(err);
+      return this.finish(seq, "failed", usage, text, mapped, plan.model);
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** Writes the reply once (if there is any text, or the turn completed), closes the turn and emits its end. */
+  private async finish(seq: number, status: TurnStatus, usage: { input_tokens: number; output_tokens: number } | null,
+    text: string, error: ApiError | null, model: string | null): Promise<TurnOutcome> {
+    const { store, events } = this.host;
+    const thread = this.host.thread();
+    const turnRow = store.turn(seq);
+    if (!thread || !turnRow) return deletedOutcome();
+    const t = now();
+    let output: Message | null = null;
+    if (text !== "" || status === "completed" || status === "incomplete") {
+      const row: MessageRow = {
+        seq: turnRow.output_seq, role: "assistant", content: text,
+        status: status === "completed" ? "completed" : "incomplete", turn: seq, created_at: t,
+        tokens: usage && status === "completed" ? usage.output_tokens + 4 : estimateTokens(text),
+        metadata: null, usage: usage ? JSON.stringify(usage) : null, extra: null,
+      };
+      store.insertMessage(row);
+      output = messageShape(thread, row);
+    }
+    store.updateTurn(seq, { status, model: model ?? undefined, usage: usage ? JSON.stringify(usage) : null,
+      error: error ? JSON.stringify(error.body().error) : null, completed_at: t });
+    store.updateThread({
+      updated_at: t,
+      input_tokens: thread.input_tokens + (usage?.input_tokens ?? 0),
+      output_tokens: thread.output_tokens + (usage?.output_tokens ?? 0),
+    });
+    const turn = turnShape(thread, store.turn(seq)!);
+    if (output) events.emit({ type: "message.completed", message: output });
+    events.emit({ type: `turn.${status}` as "turn.completed", turn });
+    try {
+      await this.host.touched();
+    } catch (err) {
+      console.error("directory update failed", err);
+    }
+    return { result: { ...turn, output }, error };
+  }
+}
+
+/** The outcome of a turn whose thread was deleted under it. */
+function deletedOutcome(): TurnOutcome {
+  throw new NotFoundError("The thread was deleted while the turn was running.");
+}
+
+/** A turn's input as messages: a string is one user message. */
+function normalizeInput(input: TurnCreate["input"]): MessageCreate[] {
+  const list: MessageCreate[] = typeof input === "string" ? [{ role: "user", content: input }] : input;
+  if (list.length > LIMITS.messagesPerInput) {
+    throw new TooLargeError(`input has ${list.length} messages; the limit is ${LIMITS.messagesPerInput} (LIMITS.messagesPerInput).`, "input");
+  }
+  list.forEach((m, i) => checkContentSize(m.content, typeof input === "string" ? "input" : `input[${i}].content`));
+  return list;
+}
+
+/** Refuses content over LIMITS.contentBytes with 413: never truncated, never near the 2 MB row limit. */
+export function checkContentSize(content: string, param: string): void {
+  if (content.length > LIMITS.contentBytes / 3 && utf8.encode(content).length > LIMITS.contentBytes) {
+    throw new TooLargeError(`${param} is larger than ${LIMITS.contentBytes} bytes (LIMITS.contentBytes).`, param);
+  }
+}
+
+/** The tool fields of a message as stored JSON, or null. */
+export function extraOf(m: MessageCreate): string | null {
+  if (m.tool_calls) return JSON.stringify({ tool_calls: m.tool_calls });
+  if (m.tool_call_id) return JSON.stringify({ tool_call_id: m.tool_call_id });
+  return null;
+}
+
+function placeholder(seq: number, turn: number): MessageRow {
+  return { seq, role: "assistant", content: "", status: "in_progress", turn, created_at: now(), tokens: 0,
+    metadata: null, usage: null, extra: null };
+}
+
+export type { ThreadEvent };
