@@ -9,13 +9,13 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              // Tests run with the dev model available, no upstream configured, and
-              // no retries, so an injected fault is seen once.
-              bindings: { DEV_MODE: "true", UPSTREAM_MAX_RETRIES: "0" },
+              // Upstream calls go to the mock (test/helpers.ts routes this host to it),
+              // with no SDK retries so that an injected fault is seen once.
+              bindings: { OPENAI_BASE_URL: "http://mock-upstream.test/v1", OPENAI_API_KEY: "test-key", UPSTREAM_MAX_RETRIES: "0" },
             },
           }),
         ],
-        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },
+        test: { name: "workers", testTimeout: 30_000, include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },
       },
       {
         test: {

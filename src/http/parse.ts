@@ -5,8 +5,27 @@ import { LIMITS } from "../protocol/limits.ts";
 
 /** The first schema issue as a 400 whose `param` names the field (`input[2].role`). */
 export function schemaError(err: z.ZodError, prefix = ""): BadRequestError {
-  const issue = err.issues[0]!;
-  let path = issue.path.map(String);
+  let issue = err.issues[0]!;
+  let unionPath: PropertyKey[] = [];
+  // For a union (input: string | message[]), report the branch that got furthest into the value.
+  while (issue.code === "invalid_union" && issue.errors.length > 0) {
+    const best = issue.errors
+      .map((branch) => branch[0])
+      .filter((i): i is z.core.$ZodIssue => i !== undefined)
+      .sort((a, b) => b.path.length - a.path.length)[0];
+    if (!best || best.path.length === 0) {
+      // No branch got inside the value: prefer a branch that says more than "wrong type".
+      const informative = issue.errors.map((b) => b[0]).find((i) => i !== undefined && i.code !== "invalid_type");
+      if (informative) {
+        unionPath = [...unionPath, ...issue.path];
+        issue = informative;
+      }
+      break;
+    }
+    unionPath = [...unionPath, ...issue.path];
+    issue = best;
+  }
+  let path = [...unionPath, ...issue.path].map(String);
   let message = issue.message;
   if (issue.code === "unrecognized_keys") {
     path = [...path, issue.keys[0]!];

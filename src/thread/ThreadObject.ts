@@ -103,12 +103,13 @@ export class ThreadObject extends DurableObject<Env> {
     return outcome(() => {
       const t = this.required();
       const limit = q.limit ?? 20;
-      const rows = this.store.messagesPage({
-        after: q.after === undefined ? undefined : this.cursor(t, q.after, "after"),
-        before: q.before === undefined ? undefined : this.cursor(t, q.before, "before"),
-        order: q.order ?? "asc",
-        limit,
-      });
+      const order = q.order ?? "asc";
+      const after = q.after === undefined ? undefined : this.cursor(t, q.after, "after");
+      const before = q.before === undefined ? undefined : this.cursor(t, q.before, "before");
+      // `after` continues in the listing's order, so in desc order it bounds seq from above.
+      const rows = this.store.messagesPage(order === "asc"
+        ? { above: after, below: before, order, limit }
+        : { above: before, below: after, order, limit });
       return listOf(rows.map((r) => messageShape(t, r)), limit);
     });
   }

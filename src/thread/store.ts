@@ -116,10 +116,10 @@ export class ThreadStore {
     return deleted;
   }
 
-  /** One page of messages strictly between the cursors, in the given order, at most limit + 1 rows. */
-  messagesPage(opts: { after?: number; before?: number; order: "asc" | "desc"; limit: number }): MessageRow[] {
-    const lo = opts.after ?? 0;
-    const hi = opts.before ?? Number.MAX_SAFE_INTEGER;
+  /** One page of messages with seq strictly between above and below, in the given order, at most limit + 1 rows. */
+  messagesPage(opts: { above?: number; below?: number; order: "asc" | "desc"; limit: number }): MessageRow[] {
+    const lo = opts.above ?? 0;
+    const hi = opts.below ?? Number.MAX_SAFE_INTEGER;
     const dir = opts.order === "asc" ? "ASC" : "DESC";
     return this.rows<MessageRow>(
       `SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq ${dir} LIMIT ?`, lo, hi, opts.limit + 1,

@@ -1,0 +1,86 @@
+/** Shared test helpers: call the Worker like a client, and route upstream calls to the mock. */
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeEach, vi } from "vitest";
+import { MockUpstream } from "./mock/upstream.ts";
+
+/** Where the test configuration points OPENAI_BASE_URL; no such host exists. */
+export const MOCK_BASE = "http://mock-upstream.test/v1";
+
+/** Installs a fresh mock upstream for each test: fetches to MOCK_BASE reach it, nothing else is touched. */
+export function useMockUpstream(): MockUpstream {
+  const mock = new MockUpstream();
+  beforeEach(() => {
+    mock.reset();
+    mock.chunkDelayMs = 0;
+    const real = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation((input: RequestInfo | URL, init?: RequestInit) => {
+      const req = new Request(input, init);
+      return req.url.startsWith(MOCK_BASE) ? mock.handle(req) : real(input, init);
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  return mock;
+}
+
+export interface ApiResult<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** Calls the Worker; a body object is sent as JSON, a string as it is. */
+export async function api<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult<T>> {
+  const init: RequestInit = { method, headers: { "content-type": "application/json", ...headers } };
+  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+  const res = await exports.default.fetch(`http://worker.test${path}`, init);
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+let counter = 0;
+/** A thread ID unique to this test run. */
+export function uniqueId(prefix = "t"): string {
+  return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+}
+
+/** Creates a thread and returns it. */
+export async function createThread(body: Record<string, unknown> = {}): Promise<any> {
+  const r = await api("POST", "/v1/threads", { id: uniqueId(), ...body });
+  if (r.status !== 201) throw new Error(`create failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** Parses an SSE body into its frames. */
+export function parseSse(text: string): { event: string; id: string | null; data: any }[] {
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const fields: Record<string, string> = {};
+      for (const line of block.split("\n")) {
+        const i = line.indexOf(":");
+        fields[line.slice(0, i)] = line.slice(i + 1).trimStart();
+      }
+      return { event: fields.event ?? "message", id: fields.id ?? null, data: JSON.parse(fields.data ?? "null") };
+    });
+}
+
+/** The thread's stub, for runInDurableObject and friends. */
+export function threadStubFor(id: string, tenant = "local") {
+  return env.THREADS.get(env.THREADS.idFromName(JSON.stringify([tenant, id])));
+}
+
+/** Asserts the OpenAI error shape and returns the error. */
+export function errorOf(r: ApiResult): { message: string; type: string; param: string | null; code: string | null } {
+  const e = r.body?.error;
+  if (!e || typeof e.message !== "string" || typeof e.type !== "string" || !("param" in e) || !("code" in e)) {
+    throw new Error(`not an OpenAI error: ${JSON.stringify(r.body)}`);
+  }
+  return e;
+}
