@@ -11,7 +11,7 @@ export default defineConfig({
             miniflare: {
               // Upstream calls go to the mock (test/helpers.ts routes this host to it),
               // with no SDK retries so that an injected fault is seen once.
-              bindings: { OPENAI_BASE_URL: "http://mock-upstream.test/v1", OPENAI_API_KEY: "test-key", UPSTREAM_MAX_RETRIES: "0" },
+              bindings: { OPENAI_BASE_URL: "http://mock-upstream.test/v1", OPENAI_API_KEY: "test-key", UPSTREAM_MAX_RETRIES: "0", UPSTREAM_TIMEOUT_MS: "1500" },
             },
           }),
         ],

@@ -1,11 +1,11 @@
 /** Turn lifecycle inside a ThreadObject: write the input, queue, call upstream, write the reply once. */
 import { APIUserAbortError } from "openai";
 import type { Env } from "../env.ts";
-import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError } from "../errors.ts";
+import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError, UpstreamError } from "../errors.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
 import type { Message, ThreadEvent, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
-import { upstreamFor } from "../upstream/client.ts";
+import { upstreamFor, upstreamTimeoutMs } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { buildPrompt } from "./context.ts";
@@ -144,6 +144,15 @@ export class TurnRunner {
     let text = "";
     let finish: string | null = null;
     let usage: { input_tokens: number; output_tokens: number } | null = null;
+    // The SDK's timeout only covers the wait for response headers; a stream that
+    // stalls afterwards is caught by this idle watchdog, re-armed on every chunk.
+    const idleMs = upstreamTimeoutMs(this.host.env);
+    let stalled = false;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => { stalled = true; abort.abort(); }, idleMs);
+    };
     try {
       const upstream = upstreamFor(this.host.env);
       const prompt = buildPrompt(store, { instructions: thread.instructions, below: turnRow.output_seq, budget: plan.budget });
@@ -153,7 +162,9 @@ export class TurnRunner {
           stream_options: { include_usage: true } },
         { signal: abort.signal },
       );
+      arm();
       for await (const chunk of stream) {
+        arm();
         const choice = chunk.choices[0];
         const delta = choice?.delta?.content;
         if (delta) {
@@ -163,16 +174,22 @@ export class TurnRunner {
         if (choice?.finish_reason) finish = choice.finish_reason;
         if (chunk.usage) usage = { input_tokens: chunk.usage.prompt_tokens, output_tokens: chunk.usage.completion_tokens };
       }
+      // The SDK ends a stream quietly when its signal aborts, so the reason is checked here.
+      if (stalled) throw new UpstreamError("The upstream model stopped sending in the middle of its reply.", "upstream_timeout");
+      if (abort.signal.aborted) return this.finish(seq, "cancelled", usage, text, null, plan.model);
+      if (text === "") throw new UpstreamError("The upstream model sent an empty reply.", "upstream_empty_reply");
       usage ??= { input_tokens: prompt.tokens, output_tokens: estimateTokens(text) };
       const status = finish === "length" ? "incomplete" : "completed";
       return this.finish(seq, status, usage, text, null, plan.model);
     } catch (err) {
-      if (abort.signal.aborted || err instanceof APIUserAbortError) {
+      if (stalled) err = new UpstreamError("The upstream model stopped sending in the middle of its reply.", "upstream_timeout");
+      else if (abort.signal.aborted || err instanceof APIUserAbortError) {
         return this.finish(seq, "cancelled", usage, text, null, plan.model);
       }
       const mapped = mapUpstreamError(err);
       return this.finish(seq, "failed", usage, text, mapped, plan.model);
     } finally {
+      clearTimeout(watchdog);
       this.running = null;
     }
   }

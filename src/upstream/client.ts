@@ -20,7 +20,7 @@ export interface Upstream {
  * development only. `baseFetch` is injectable so tests never reach a network.
  */
 export function upstreamFor(env: Env, baseFetch: typeof fetch = (i, init) => fetch(i, init)): Upstream {
-  const timeout = positiveInt(env.UPSTREAM_TIMEOUT_MS, 60_000);
+  const timeout = upstreamTimeoutMs(env);
   const maxRetries = positiveInt(env.UPSTREAM_MAX_RETRIES, 2);
   const make = (baseURL: string, apiKey: string, f: typeof fetch) =>
     new OpenAI({ baseURL, apiKey, fetch: normalizingFetch(f), timeout, maxRetries });
@@ -55,6 +55,11 @@ export function upstreamFor(env: Env, baseFetch: typeof fetch = (i, init) => fet
     null,
     "upstream_not_configured",
   );
+}
+
+/** How long to wait for the upstream: for its headers, and then between two chunks of a stream. */
+export function upstreamTimeoutMs(env: Env): number {
+  return positiveInt(env.UPSTREAM_TIMEOUT_MS, 60_000);
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {

@@ -172,7 +172,7 @@ async function allThreadIds(order = "desc"): Promise<string[]> {
 
 describe("GET /v1/threads", () => {
   it("lists threads newest activity first, with cursor pagination that visits each once", async () => {
-    const made = [];
+    const made: string[] = [];
     for (let i = 0; i < 5; i++) made.push((await createThread()).id);
     // Activity on the oldest moves it to the front.
     await api("POST", `/v1/threads/${made[0]}/messages`, { role: "user", content: "bump" });

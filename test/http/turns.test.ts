@@ -112,6 +112,10 @@ describe("POST /v1/threads/{id}/turns when the upstream fails", () => {
     ["a Cloudflare 7003 (bad route)", { kind: "cloudflare", status: 404, code: 7003, message: "Could not route" } as const, 400, "invalid_request_error"],
     ["a malformed stream", { kind: "malformed" } as const, 502, "upstream_error"],
     ["a stream cut mid-reply", { kind: "cut", afterChunks: 2 } as const, 502, "upstream_error"],
+    ["an upstream that never answers", { kind: "hang" } as const, 502, "upstream_error"],
+    ["a stream that stalls mid-reply", { kind: "stall", afterChunks: 2 } as const, 502, "upstream_error"],
+    ["a 200 with a JSON body instead of a stream", { kind: "status", status: 200, body: {} } as const, 502, "upstream_error"],
+    ["an empty reply", { kind: "empty" } as const, 502, "upstream_error"],
   ])("maps %s to an OpenAI-shaped %s, keeps the user message, fails the turn, and the next turn works", async (_n, fault, status, type) => {
     const t = await createThread();
     mock.fail(fault);
@@ -127,7 +131,7 @@ describe("POST /v1/threads/{id}/turns when the upstream fails", () => {
     const turn = (await api("GET", `/v1/threads/${t.id}/turns/${turnId}`)).body;
     expect(turn.status).toBe("failed");
     expect(turn.error).toMatchObject({ type });
-    if (fault.kind === "cut" || fault.kind === "malformed") {
+    if (fault.kind === "cut" || fault.kind === "malformed" || fault.kind === "stall") {
       expect(msgs[1]).toMatchObject({ role: "assistant", status: "incomplete", content: expect.stringMatching(/^echo\(1\): /) });
     }
     else expect(msgs).toHaveLength(1);

@@ -10,6 +10,7 @@ export type Fault =
   | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: "cloudflare"; status: number; code: number; message: string; headers?: Record<string, string> }
   | { kind: "hang" }
+  | { kind: "stall"; afterChunks: number }
   | { kind: "cut"; afterChunks: number }
   | { kind: "malformed" }
   | { kind: "empty" }
@@ -83,7 +84,12 @@ export class MockUpstream {
     if (fault?.kind === "cloudflare") {
       return json({ success: false, errors: [{ code: fault.code, message: fault.message }], messages: [], result: null }, fault.status, fault.headers);
     }
-    if (fault?.kind === "hang") return new Response(new ReadableStream({ start() {} }), { status: 200, headers: { "content-type": "text/event-stream" } });
+    if (fault?.kind === "hang") {
+      // Never answers: no status, no headers; only the caller's abort ends the wait.
+      return new Promise<Response>((_, reject) => {
+        req.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+      });
+    }
 
     if (url.pathname.endsWith("/chat/completions")) return this.chat(body, fault);
     if (url.pathname.endsWith("/embeddings")) return this.embeddings(body);
@@ -121,13 +127,16 @@ export class MockUpstream {
     const delay = this.chunkDelayMs;
     // Frames go out one per pull, so everything before a fault really reaches the client
     // (erroring a stream would otherwise discard chunks still queued).
-    type Step = Uint8Array | "error" | "close";
+    type Step = Uint8Array | "error" | "close" | "stall";
     const steps: Step[] = [frame([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null, logprobs: null }])];
     let ended = false;
     words.forEach((w, sent) => {
       if (ended) return;
       if (fault?.kind === "cut" && sent === fault.afterChunks) {
         steps.push("error");
+        ended = true;
+      } else if (fault?.kind === "stall" && sent === fault.afterChunks) {
+        steps.push("stall");
         ended = true;
       } else if (fault?.kind === "malformed" && sent === 1) {
         steps.push(enc.encode('data: {"id": "broken", "choices": [\n\n'), "close");
@@ -146,6 +155,7 @@ export class MockUpstream {
       async pull(c) {
         const step = steps[i++];
         if (delay && i > 1) await sleep(delay);
+        if (step === "stall") return new Promise<void>(() => {}); // sends nothing more, ever
         if (step === "error" || step === undefined) c.error(new Error("connection reset by mock upstream"));
         else if (step === "close") c.close();
         else c.enqueue(step);

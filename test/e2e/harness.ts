@@ -1,0 +1,335 @@
+/**
+ * End-to-end harness: the mock upstream served over real HTTP, the Worker run by
+ * wrangler's own dev server (workerd), and a small fetch client for both. Every
+ * server listens on 127.0.0.1 with an ephemeral port, so runs never collide.
+ * Used by test/e2e/*.test.ts (vitest, Node) and bench/run.ts (Node, type stripping),
+ * so this file uses erasable TypeScript only.
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { MockUpstream } from "../mock/upstream.ts";
+
+/** The project root, where wrangler.toml lives. */
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+// Wrangler reads these when it starts: no usage metrics, no request.cf lookup
+// (both would reach the internet, which tests and benchmarks must not).
+process.env.WRANGLER_SEND_METRICS ??= "false";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Rejects with a message naming what did not happen in time; every wait in the harness is bounded. */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function listenOnLoopback(server: Server, port = 0): Promise<number> {
+  server.listen(port, "127.0.0.1");
+  await once(server, "listening");
+  return (server.address() as AddressInfo).port;
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1 (for servers that must be told a port up front). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  const port = await listenOnLoopback(probe);
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+// ---------------------------------------------------------------------------
+// The mock upstream over HTTP
+
+export interface ServedMock {
+  mock: MockUpstream;
+  /** `http://127.0.0.1:PORT/v1`: what OPENAI_BASE_URL should be. */
+  baseURL: string;
+  close(): Promise<void>;
+}
+
+/** Serves a MockUpstream on 127.0.0.1 with an ephemeral port. */
+export async function serveMockUpstream(mock: MockUpstream = new MockUpstream()): Promise<ServedMock> {
+  let origin = "";
+  const server = createServer((req, res) => {
+    void serveOne(mock.handle, origin, req, res);
+  });
+  const port = await listenOnLoopback(server);
+  origin = `http://127.0.0.1:${port}`;
+  return {
+    mock,
+    baseURL: `${origin}/v1`,
+    async close() {
+      // A "hang" fault keeps a response open forever: drop every connection, then stop.
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** Adapts one Node request to a web Request, and the handler's web Response back, body chunk by chunk. */
+async function serveOne(handle: (req: Request) => Promise<Response>, origin: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const gone = new AbortController();
+  res.on("close", () => gone.abort());
+  let response: Response;
+  try {
+    response = await handle(await toWebRequest(origin, req, gone.signal));
+  } catch (err) {
+    res.writeHead(500, { "content-type": "text/plain" }).end(`mock upstream failed: ${String(err)}`);
+    return;
+  }
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => (headers[key] = value));
+  res.writeHead(response.status, headers);
+  res.flushHeaders();
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  // The client went away (or the server is closing): stop the producer, e.g. a "hang" fault.
+  gone.signal.addEventListener("abort", () => void reader.cancel().catch(() => {}));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      // Each chunk is written as it comes (an SSE frame reaches the Worker when the mock sends it);
+      // a slow reader only delays us until the socket drains or closes.
+      if (!res.write(value)) await Promise.race([once(res, "drain"), once(res, "close")]);
+    }
+    res.end();
+  } catch {
+    // A stream the mock errored (a "cut" fault) is a connection reset, as a dropped upstream would be.
+    res.destroy();
+  }
+}
+
+async function toWebRequest(origin: string, req: IncomingMessage, signal: AbortSignal): Promise<Request> {
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  const method = req.method ?? "GET";
+  let body: Buffer | undefined;
+  if (method !== "GET" && method !== "HEAD") {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    body = Buffer.concat(chunks);
+  }
+  return new Request(new URL(req.url ?? "/", origin), { method, headers, body, signal });
+}
+
+// ---------------------------------------------------------------------------
+// The Worker
+
+export interface WorkerOptions {
+  /** Plain-text vars the Worker sees, and nothing else: .dev.vars and .env are not read. */
+  vars?: Record<string, string>;
+  /** Directory for Durable Object storage (kept after dispose); by default a temp dir removed on dispose. */
+  persistDir?: string;
+}
+
+export interface RunningWorker {
+  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  url: string;
+  /** Where the Durable Objects' SQLite files are, under v3/do/. */
+  persistDir: string;
+  dispose(): Promise<void>;
+}
+
+/** The vars that point the Worker at a served mock, with no SDK retries so a fault is seen once. */
+export function mockUpstreamVars(served: ServedMock): Record<string, string> {
+  return { OPENAI_BASE_URL: served.baseURL, OPENAI_API_KEY: "e2e-key", UPSTREAM_MAX_RETRIES: "0" };
+}
+
+/**
+ * Starts the Worker in workerd with wrangler's programmatic dev server
+ * (`unstable_startWorker`): wrangler.toml as configured, local only, on
+ * 127.0.0.1 and a port the OS picks, no inspector, no file watching (an edit
+ * elsewhere in the tree must not reload the Worker mid-test).
+ */
+export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWorker> {
+  const scratch = await mkdtemp(join(tmpdir(), "durable-threads-e2e-"));
+  const persistDir = opts.persistDir ?? join(scratch, "state");
+  // An explicit, empty env file: wrangler then reads neither .dev.vars nor .env,
+  // so a developer's local secrets cannot change what the Worker is configured with.
+  const emptyEnv = join(scratch, "empty.env");
+  await writeFile(emptyEnv, "");
+  const bindings = Object.fromEntries(
+    Object.entries(opts.vars ?? {}).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
+  );
+  const { unstable_startWorker } = await import("wrangler");
+  const worker = await unstable_startWorker({
+    config: join(ROOT, "wrangler.toml"),
+    envFiles: [emptyEnv],
+    bindings,
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      remote: false,
+      watch: false,
+      persist: persistDir,
+      logLevel: "warn",
+    },
+  });
+  let url: URL;
+  try {
+    await within(120_000, "the Worker starting", worker.ready);
+    url = await worker.url;
+  } catch (err) {
+    await worker.dispose().catch(() => {});
+    throw err;
+  }
+  return {
+    url: url.origin,
+    persistDir,
+    async dispose() {
+      await within(30_000, "the Worker stopping", worker.dispose());
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs `npm run dev -- EXTRA_ARGS` (exactly what a newcomer types) on a free
+ * port with storage in a temp dir, and waits until it answers HTTP.
+ */
+export async function startDevScript(): Promise<RunningWorker & { output(): string }> {
+  const scratch = await mkdtemp(join(tmpdir(), "durable-threads-dev-"));
+  const persistDir = join(scratch, "state");
+  const emptyEnv = join(scratch, "empty.env");
+  await writeFile(emptyEnv, "");
+  const port = await freePort();
+  const args = ["run", "dev", "--", "--port", String(port), "--persist-to", persistDir, "--env-file", emptyEnv,
+    "--show-interactive-dev-session=false", "--log-level", "warn"];
+  // Its own process group, so dispose can stop npm, wrangler and workerd together by this one id.
+  const child = spawn("npm", args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  let output = "";
+  child.stdout.on("data", (b: Buffer) => (output += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (output += b.toString()));
+  const exited = once(child, "exit");
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+        await within(10_000, "npm run dev exiting", exited).catch(() => process.kill(-child.pid!, "SIGKILL"));
+      } catch {
+        // Already gone.
+      }
+    }
+    await rm(scratch, { recursive: true, force: true });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`npm run dev exited with ${child.exitCode} before answering:\n${output}`);
+    }
+    try {
+      const res = await fetch(`${url}/v1/threads?limit=1`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`npm run dev did not answer on ${url} within 90 s:\n${output}`);
+      }
+      await sleep(250);
+    }
+  }
+  return { url, persistDir, dispose: stop, output: () => output };
+}
+
+// ---------------------------------------------------------------------------
+// A client for the Worker's HTTP API
+
+export interface ApiResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A JSON client bound to a base URL: a body object is sent as JSON, a string as it is. */
+export function apiClient(base: string, defaults: Record<string, string> = {}) {
+  return async function api<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult<T>> {
+    const res = await fetch(base + path, {
+      method,
+      headers: { "content-type": "application/json", ...defaults, ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: any = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: res.status, headers: res.headers, body: parsed };
+  };
+}
+
+export type Api = ReturnType<typeof apiClient>;
+
+export interface SseFrame {
+  event: string;
+  id: string | null;
+  data: any;
+  /** performance.now() when the frame's last byte arrived. */
+  at: number;
+}
+
+/** Reads a Server-Sent Events body frame by frame as it arrives (`event:`, `id:`, `data:` lines; blank line ends a frame). */
+export async function* sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<SseFrame> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, "\n");
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const frame = parseFrame(block, performance.now());
+      if (frame) yield frame;
+    }
+  }
+  if (buffer.trim() !== "") throw new Error(`SSE body ended inside a frame: ${JSON.stringify(buffer)}`);
+}
+
+function parseFrame(block: string, at: number): SseFrame | null {
+  let event = "message";
+  let id: string | null = null;
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    if (line === "" || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "id") id = value;
+    else if (field === "data") data.push(value);
+  }
+  if (data.length === 0) return null;
+  return { event, id, data: JSON.parse(data.join("\n")), at };
+}
+
+/** Asserts the OpenAI error shape `{"error":{message,type,param,code}}` and returns the error. */
+export function openAiError(r: ApiResult): { message: string; type: string; param: string | null; code: string | null } {
+  const e = r.body?.error;
+  const ok = e && typeof e.message === "string" && typeof e.type === "string" && "param" in e && "code" in e &&
+    Object.keys(r.body).length === 1;
+  if (!ok) throw new Error(`not an OpenAI-shaped error (${r.status}): ${JSON.stringify(r.body)}`);
+  return e;
+}
+
+let counter = 0;
+/** A thread ID unique to this process. */
+export function uniqueId(prefix = "e2e"): string {
+  return `${prefix}-${Date.now().toString(36)}-${process.pid.toString(36)}-${(counter++).toString(36)}`;
+}
