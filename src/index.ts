@@ -4,7 +4,7 @@ import type { Env } from "./env.ts";
 import { errorResponse, NotFoundError } from "./errors.ts";
 import { messageCreate, messageDelete, messageList, messageRetrieve } from "./http/messages.ts";
 import { threadCreate, threadDelete, threadList, threadRetrieve, threadUpdate } from "./http/threads.ts";
-import { turnCreate, turnRetrieve } from "./http/turns.ts";
+import { eventsStream, threadSocket, turnCancel, turnCreate, turnRetrieve } from "./http/turns.ts";
 
 export { ThreadObject } from "./thread/ThreadObject.ts";
 export { DirectoryObject } from "./directory/DirectoryObject.ts";
@@ -25,6 +25,9 @@ router
   .delete("/v1/threads/:id/messages/:message_id", messageDelete)
   .post("/v1/threads/:id/turns", turnCreate)
   .get("/v1/threads/:id/turns/:turn_id", turnRetrieve)
+  .post("/v1/threads/:id/turns/:turn_id/cancel", turnCancel)
+  .get("/v1/threads/:id/events", eventsStream)
+  .get("/v1/threads/:id/ws", threadSocket)
   .all("*", (req: IRequest) => {
     throw new NotFoundError(`Invalid URL (${req.method} ${new URL(req.url).pathname})`);
   });

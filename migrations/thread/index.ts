@@ -2,8 +2,10 @@
 import type { Migration } from "../../src/storage/migrate.ts";
 import init from "./0001_init.sql";
 import turns from "./0002_turns.sql";
+import events from "./0003_events.sql";
 
 export const THREAD_MIGRATIONS: readonly Migration[] = [
   { name: "0001_init", sql: init },
   { name: "0002_turns", sql: turns },
+  { name: "0003_events", sql: events },
 ];

@@ -1,6 +1,9 @@
 /** Per-request helpers shared by the route files: who is asking, and which Durable Object holds what. */
 import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
+import { BadRequestError } from "../errors.ts";
+import { bodyHash, type IdempotencyKey } from "../thread/idempotency.ts";
+import { LIMITS } from "../protocol/limits.ts";
 import { parseWith } from "./parse.ts";
 import { ThreadId } from "../protocol/schemas.ts";
 
@@ -29,3 +32,17 @@ export function pathThread(req: IRequest, env: Env) {
 }
 
 export const created = (body: unknown) => Response.json(body, { status: 201 });
+
+/**
+ * The request's Idempotency-Key with a hash of its parsed body, or undefined.
+ * A retry with the same key gets the first answer; the same key with another
+ * body is a 409.
+ */
+export async function idempotencyOf(req: Request, body: unknown): Promise<IdempotencyKey | undefined> {
+  const key = req.headers.get("idempotency-key");
+  if (key === null) return undefined;
+  if (key.length === 0 || key.length > LIMITS.idempotencyKeyChars) {
+    throw new BadRequestError(`Idempotency-Key must be 1-${LIMITS.idempotencyKeyChars} characters.`, "Idempotency-Key");
+  }
+  return { key: `http:${req.method}:${new URL(req.url).pathname}:${key}`, hash: await bodyHash(body) };
+}

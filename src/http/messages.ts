@@ -3,7 +3,7 @@ import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
 import { unwrap } from "../errors.ts";
 import { ListQuery, MessageCreate } from "../protocol/schemas.ts";
-import { created, pathThread } from "./context.ts";
+import { created, idempotencyOf, pathThread } from "./context.ts";
 import { parseBody, parseWith, queryOf } from "./parse.ts";
 
 export async function messageList(req: IRequest, env: Env): Promise<Response> {
@@ -14,7 +14,7 @@ export async function messageList(req: IRequest, env: Env): Promise<Response> {
 export async function messageCreate(req: IRequest, env: Env): Promise<Response> {
   const stub = pathThread(req, env);
   const body = await parseBody(req, MessageCreate);
-  return created(unwrap(await stub.appendMessage(body)));
+  return created(unwrap(await stub.appendMessage(body, await idempotencyOf(req, body))));
 }
 
 export async function messageRetrieve(req: IRequest, env: Env): Promise<Response> {

@@ -4,8 +4,9 @@ import type { Env } from "../env.ts";
 import { unwrap } from "../errors.ts";
 import { ListQuery, ThreadCreate, ThreadUpdate } from "../protocol/schemas.ts";
 import type { Thread } from "../protocol/types.ts";
-import { created, directoryStub, pathThread, tenantOf, threadStub } from "./context.ts";
+import { created, directoryStub, idempotencyOf, pathThread, tenantOf, threadStub } from "./context.ts";
 import { parseBody, parseWith, queryOf } from "./parse.ts";
+import { bodyHash } from "../thread/idempotency.ts";
 
 /** A generated thread ID: `thread_` and 24 random base-32 characters. */
 export function newThreadId(prefix = "thread"): string {
@@ -16,8 +17,11 @@ export function newThreadId(prefix = "thread"): string {
 export async function threadCreate(req: IRequest, env: Env): Promise<Response> {
   const body = await parseBody(req, ThreadCreate);
   const tenant = tenantOf(req, env);
-  const id = body.id ?? newThreadId();
-  return created(unwrap(await threadStub(env, tenant, id).create(tenant, id, body)));
+  const idem = await idempotencyOf(req, body);
+  // With an Idempotency-Key and no id, the id is derived from the key, so a retry
+  // reaches the same object, which recognises the key: no global lookup table.
+  const id = body.id ?? (idem ? `thread_${(await bodyHash(idem.key)).slice(0, 32)}` : newThreadId());
+  return created(unwrap(await threadStub(env, tenant, id).create(tenant, id, body, idem)));
 }
 
 export async function threadList(req: IRequest, env: Env): Promise<Response> {

@@ -10,6 +10,10 @@ export const LIMITS = {
   metadataPairs: 16,
   metadataKeyChars: 64,
   metadataValueChars: 512,
+  /** Largest WebSocket frame accepted from a client, in bytes. */
+  wsFrameBytes: 1_048_576,
+  /** Longest Idempotency-Key header or WebSocket request_id. */
+  idempotencyKeyChars: 256,
   /** Longest instructions, in UTF-8 bytes. */
   instructionsBytes: 262_144,
 } as const;

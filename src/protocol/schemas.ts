@@ -95,7 +95,6 @@ export const TurnCreate = z.strictObject({
   model: Model.optional(),
   params: Params.optional(),
   strategy: Strategy.optional(),
-  metadata: Metadata.optional(),
 });
 export type TurnCreate = z.infer<typeof TurnCreate>;
 
@@ -114,3 +113,18 @@ export const ListQuery = z.strictObject({
   before: z.string().min(1).max(256).optional(),
 });
 export type ListQuery = z.infer<typeof ListQuery>;
+
+/** WebSocket client frames (DESIGN.md, "WebSocket protocol"); parsed before anything is stored or broadcast. */
+export const ClientFrame = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("turn.create"),
+    request_id: z.string().min(1).max(256).optional(),
+    input: TurnCreate.shape.input,
+    model: Model.optional(),
+    params: Params.optional(),
+    strategy: Strategy.optional(),
+  }),
+  z.strictObject({ type: z.literal("turn.cancel"), turn_id: z.string().min(1).max(256), request_id: z.string().min(1).max(256).optional() }),
+  z.strictObject({ type: z.literal("ping"), request_id: z.string().max(256).optional() }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;

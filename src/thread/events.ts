@@ -1,25 +1,64 @@
-/** The thread's event log: gives every event the next seq and hands it to every live listener. */
-import type { NewEvent, ThreadEvent } from "../protocol/types.ts";
-import type { ThreadStore } from "./store.ts";
+/**
+ * The thread's event log: every change gets the next gap-free seq, goes at once to
+ * every live listener (sockets, SSE), and is kept in the resume buffer (the
+ * `events` table) so a client can replay from any seq it saw.
+ */
+import type { Message, NewEvent, ThreadEvent, Turn } from "../protocol/types.ts";
+import { messageShape, seqOf, threadShape, turnShape } from "./shapes.ts";
+import type { EventRow, ThreadRow, ThreadStore } from "./store.ts";
 
 export type Listener = (event: ThreadEvent) => void;
+
+/** Deltas buffered in memory are written as one row at most this often… */
+const DELTA_FLUSH_MS = 250;
+/** …or when this many are waiting. */
+const DELTA_FLUSH_COUNT = 64;
+/** Most events one replay may return; older resumes get a snapshot instead. */
+export const MAX_REPLAY = 10_000;
+
+/** A run of deltas of one message with consecutive seqs: m = message ID, t = turn ID, d = the deltas. */
+interface DeltaChunk {
+  m: string;
+  t: string;
+  d: string[];
+}
+
+interface PendingDeltas extends DeltaChunk {
+  first: number;
+  messageSeq: number;
+}
 
 export class EventLog {
   /** Read from storage on first use, after the constructor's migrations have run. */
   private seq: number | null = null;
   private readonly listeners = new Set<Listener>();
+  private pending: PendingDeltas | null = null;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly store: ThreadStore, private readonly threadId: () => string) {}
+  constructor(private readonly store: ThreadStore, private readonly busy: () => boolean) {}
+
+  /** The seq of the newest event emitted. */
+  lastSeq(): number {
+    return (this.seq ??= this.store.thread()?.event_seq ?? 0);
+  }
 
   /**
-   * Emits an event with the next seq. Non-delta events persist the counter with
-   * the write they accompany; deltas only advance it in memory, so a streaming
-   * reply costs no storage write per token.
+   * Emits an event with the next seq. A non-delta event is stored (as a
+   * reference to its message or turn) together with the write it reports, and
+   * flushes the deltas before it; deltas are coalesced in memory and stored as
+   * one row per chunk, so a streamed reply costs no write per token.
    */
   emit(e: NewEvent): ThreadEvent {
-    this.seq = (this.seq ?? this.store.thread()?.event_seq ?? 0) + 1;
-    const event = { ...e, seq: this.seq, thread_id: this.threadId() } as ThreadEvent;
-    if (event.type !== "message.delta") this.store.updateThread({ event_seq: this.seq });
+    const t = this.store.thread();
+    if (!t) throw new Error("emit on a deleted thread");
+    this.seq = this.lastSeq() + 1;
+    const event = { ...e, seq: this.seq, thread_id: t.id } as ThreadEvent;
+    if (event.type === "message.delta") this.bufferDelta(t, event);
+    else {
+      this.flush();
+      this.store.insertEvent(rowOf(t, event));
+      this.store.updateThread({ event_seq: this.seq });
+    }
     for (const l of this.listeners) {
       try {
         l(event);
@@ -36,10 +75,110 @@ export class EventLog {
     return () => this.listeners.delete(l);
   }
 
-  /** Forgets the counter after the thread's storage is wiped. */
+  /**
+   * The events after `after`, oldest first, rebuilt from the resume buffer and
+   * the deltas not yet written; null if the buffer no longer reaches back that
+   * far. Synchronous: no event can be emitted between this and a subscribe made
+   * in the same tick, so replay + live has no gap and no duplicate.
+   */
+  replay(after: number): ThreadEvent[] | null {
+    const t = this.store.thread();
+    if (!t) return [];
+    const last = this.lastSeq();
+    if (after >= last) return [];
+    if (last - after > MAX_REPLAY) return null;
+    const rows = this.store.eventsFrom(after, MAX_REPLAY);
+    if ((rows[0]?.seq ?? this.pending?.first ?? last + 1) > after + 1) return null;
+    const out: ThreadEvent[] = [];
+    for (const row of rows) out.push(...eventsOf(this.store, t, row, this.busy()));
+    if (this.pending) out.push(...deltaEvents(t.id, this.pending.first, this.pending));
+    return out.filter((e) => e.seq > after);
+  }
+
+  /** Writes buffered deltas as one row. */
+  flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    this.store.insertEvent({ seq: p.first, last_seq: p.first + p.d.length - 1, type: "message.delta", ref: p.messageSeq,
+      data: JSON.stringify({ m: p.m, t: p.t, d: p.d } satisfies DeltaChunk), created_at: Date.now() });
+    this.store.updateThread({ event_seq: this.lastSeq() });
+  }
+
+  /** Forgets the counter and the buffer after the thread's storage is wiped. */
   reset(): void {
+    clearTimeout(this.flushTimer);
+    this.pending = null;
     this.seq = null;
   }
+
+  private bufferDelta(t: ThreadRow, e: Extract<ThreadEvent, { type: "message.delta" }>): void {
+    const p = this.pending;
+    const contiguous = p && p.m === e.message_id && p.first + p.d.length === e.seq;
+    if (!contiguous) {
+      this.flush();
+      this.pending = { first: e.seq, messageSeq: seqOf(e.message_id, "msg", t.id_prefix) ?? 0, m: e.message_id, t: e.turn_id, d: [] };
+    }
+    this.pending!.d.push(e.delta);
+    if (this.pending!.d.length >= DELTA_FLUSH_COUNT) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), DELTA_FLUSH_MS);
+  }
+}
+
+/** The stored form of a non-delta event: its type and a reference, rebuilt on replay. */
+function rowOf(t: ThreadRow, e: ThreadEvent): EventRow {
+  const base = { seq: e.seq, last_seq: e.seq, type: e.type, created_at: Date.now() };
+  switch (e.type) {
+    case "message.created":
+      return { ...base, ref: e.message.seq, data: e.message.status === "in_progress" ? JSON.stringify({ placeholder: e.message }) : null };
+    case "message.completed":
+      return { ...base, ref: e.message.seq, data: null };
+    case "message.deleted":
+      return { ...base, ref: null, data: JSON.stringify({ id: e.message_id }) };
+    case "thread.updated":
+      return { ...base, ref: null, data: null };
+    case "message.delta":
+      throw new Error("deltas are buffered, not stored one by one");
+    default:
+      return { ...base, ref: seqOf(e.turn.id, "turn", t.id_prefix), data: null };
+  }
+}
+
+/** Rebuilds the events a stored row stands for (a delta chunk stands for several). */
+function eventsOf(store: ThreadStore, t: ThreadRow, row: EventRow, busy: boolean): ThreadEvent[] {
+  const base = { seq: row.seq, thread_id: t.id };
+  switch (row.type) {
+    case "message.delta":
+      return deltaEvents(t.id, row.seq, JSON.parse(row.data!) as DeltaChunk);
+    case "message.created": {
+      if (row.data) return [{ ...base, type: "message.created", message: (JSON.parse(row.data) as { placeholder: Message }).placeholder }];
+      const m = store.message(row.ref!);
+      return m ? [{ ...base, type: "message.created", message: messageShape(t, m) }] : [];
+    }
+    case "message.completed": {
+      const m = store.message(row.ref!);
+      return m ? [{ ...base, type: "message.completed", message: messageShape(t, m) }] : [];
+    }
+    case "message.deleted":
+      return [{ ...base, type: "message.deleted", message_id: (JSON.parse(row.data!) as { id: string }).id }];
+    case "thread.updated":
+      return [{ ...base, type: "thread.updated", thread: threadShape(t, busy) }];
+    default: {
+      const r = store.turn(row.ref!);
+      if (!r) return [];
+      const turn: Turn = turnShape(t, r);
+      // A turn's row holds its final state; its earlier events showed it as it was then.
+      if (row.type === "turn.created") Object.assign(turn, { status: "queued", usage: null, error: null, completed_at: null });
+      if (row.type === "turn.started") Object.assign(turn, { status: "in_progress", usage: null, error: null, completed_at: null });
+      return [{ ...base, type: row.type as "turn.created", turn }];
+    }
+  }
+}
+
+function deltaEvents(threadId: string, first: number, c: DeltaChunk): ThreadEvent[] {
+  return c.d.map((delta, i) => ({ type: "message.delta", seq: first + i, thread_id: threadId, message_id: c.m, turn_id: c.t, delta }));
 }
 
 /** The turn ID an event belongs to, if any. */

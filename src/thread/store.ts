@@ -49,6 +49,22 @@ export interface TurnRow {
   completed_at: number | null;
 }
 
+export interface EventRow {
+  seq: number;
+  last_seq: number;
+  type: string;
+  ref: number | null;
+  data: string | null;
+  created_at: number;
+}
+
+export interface IdempotencyRow {
+  key: string;
+  body_hash: string;
+  result: string;
+  created_at: number;
+}
+
 type Row = Record<string, SqlStorageValue>;
 type Updatable = Partial<Omit<ThreadRow, "id" | "tenant" | "id_prefix" | "created_at">>;
 
@@ -83,6 +99,12 @@ export class ThreadStore {
     if (entries.length === 0) return;
     const set = entries.map(([k]) => `${k} = ?`).join(", ");
     this.sql.exec(`UPDATE thread SET ${set}`, ...entries.map(([, v]) => v as SqlStorageValue));
+  }
+
+  /** Sets a nullable text column of the thread (null clears it). */
+  setNullable(column: "instructions" | "expires_after", value: string | null): void {
+    if (column === "instructions") this.sql.exec("UPDATE thread SET instructions = ?", value);
+    else this.sql.exec("UPDATE thread SET expires_after = ?", value);
   }
 
   /** Hands out n consecutive message seqs, never reused even after deletes; returns the first. */
@@ -157,5 +179,44 @@ export class ThreadStore {
   /** Turns left queued or in progress (by a crash or eviction), via a partial index that holds only those. */
   unfinishedTurns(): TurnRow[] {
     return this.rows<TurnRow>("SELECT * FROM turns WHERE status IN ('queued', 'in_progress') ORDER BY seq");
+  }
+
+  insertEvent(e: EventRow): void {
+    this.sql.exec("INSERT INTO events (seq, last_seq, type, ref, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      e.seq, e.last_seq, e.type, e.ref, e.data, e.created_at);
+  }
+
+  /** Stored events from the one holding seq after + 1 on (a delta chunk may start earlier), oldest first, at most limit. */
+  eventsFrom(after: number, limit: number): EventRow[] {
+    const start = this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM events WHERE seq <= ?", after + 1).one().s ?? 0;
+    return this.rows<EventRow>("SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT ?", start, limit);
+  }
+
+  /**
+   * Drops delta chunks older than deltaCutoff and every event older than allCutoff
+   * (Unix ms). Walks back from the newest event only as far as the cutoffs, so the
+   * work is bounded by recent activity, not the thread's age.
+   */
+  pruneEvents(deltaCutoff: number, allCutoff: number): void {
+    const lastOld = this.sql.exec<{ s: number | null }>(
+      "SELECT max(seq) AS s FROM (SELECT seq FROM events WHERE created_at < ? ORDER BY seq DESC LIMIT 1)", allCutoff).one().s;
+    if (lastOld !== null) this.sql.exec("DELETE FROM events WHERE seq <= ?", lastOld);
+    const lastOldDelta = this.sql.exec<{ s: number | null }>(
+      "SELECT max(seq) AS s FROM (SELECT seq FROM events WHERE created_at < ? ORDER BY seq DESC LIMIT 1)", deltaCutoff).one().s;
+    if (lastOldDelta !== null) this.sql.exec("DELETE FROM events WHERE seq <= ? AND type = 'message.delta'", lastOldDelta);
+  }
+
+  idempotency(key: string): IdempotencyRow | null {
+    return this.rows<IdempotencyRow>("SELECT * FROM idempotency WHERE key = ?", key)[0] ?? null;
+  }
+
+  putIdempotency(r: IdempotencyRow): void {
+    this.sql.exec("INSERT OR REPLACE INTO idempotency (key, body_hash, result, created_at) VALUES (?, ?, ?, ?)",
+      r.key, r.body_hash, r.result, r.created_at);
+  }
+
+  /** Forgets idempotency keys older than cutoff (Unix ms). */
+  pruneIdempotency(cutoff: number): void {
+    this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", cutoff);
   }
 }

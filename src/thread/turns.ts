@@ -4,12 +4,12 @@ import type { Env } from "../env.ts";
 import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError, UpstreamError } from "../errors.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
-import type { Message, ThreadEvent, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
+import type { Message, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
 import { upstreamFor, upstreamTimeoutMs } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { buildPrompt } from "./context.ts";
-import { EventLog, turnOfEvent, type Listener } from "./events.ts";
+import type { EventLog } from "./events.ts";
 import { messageShape, turnShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
 import { estimateTokens } from "./tokens.ts";
@@ -43,7 +43,8 @@ export class TurnRunner {
   private chain: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private running: Running | null = null;
-  private readonly cancelledQueued = new Set<number>();
+  /** Turns queued or running, by seq: what a cancel or an idempotent retry waits for. */
+  private readonly inflight = new Map<number, Promise<TurnOutcome>>();
 
   constructor(private readonly host: TurnHost) {}
 
@@ -52,14 +53,18 @@ export class TurnRunner {
     return this.pending > 0;
   }
 
+  /** Turns queued or running; a turn still counts while its end event is being emitted. */
+  get pendingCount(): number {
+    return this.pending;
+  }
+
   /**
    * Validates a turn, then, synchronously, writes its input messages and the
    * queued turn row and schedules it. SQL calls are synchronous, so these writes
    * commit together before the output gate lets any reply (or the upstream
-   * request) out: an acknowledged message is never lost. `listener` receives
-   * this turn's events from the first one on.
+   * request) out: an acknowledged message is never lost.
    */
-  start(body: TurnCreate, listener?: Listener): { turn: Turn; done: Promise<TurnOutcome> } {
+  start(body: TurnCreate): { turn: Turn; done: Promise<TurnOutcome> } {
     const { store, events } = this.host;
     const thread = this.host.thread()!;
     const strategy = body.strategy ?? "enqueue";
@@ -100,8 +105,6 @@ export class TurnRunner {
     store.updateThread({ updated_at: t });
 
     const turn = turnShape(thread, turnRow);
-    let unsubscribe = () => {};
-    if (listener) unsubscribe = events.subscribe((e) => { if (turnOfEvent(e) === turn.id) listener(e); });
     events.emit({ type: "turn.created", turn });
     for (const row of written) events.emit({ type: "message.created", message: messageShape(thread, row) });
 
@@ -109,16 +112,29 @@ export class TurnRunner {
     const done = this.chain.then(() => this.run(turnSeq, { model, params, maxTokens, budget: window - maxTokens }));
     const settled = done.finally(() => {
       this.pending--;
-      unsubscribe();
+      this.inflight.delete(turnSeq);
     });
+    this.inflight.set(turnSeq, settled);
     this.chain = settled.catch(() => {});
     return { turn, done: settled };
   }
 
-  /** Cancels a turn: aborts it if running, skips it if queued; a finished turn is returned as it is. */
-  cancel(seq: number): void {
+  /** The outcome of a turn still queued or running, or null if it has ended. */
+  whenDone(seq: number): Promise<TurnOutcome> | null {
+    return this.inflight.get(seq) ?? null;
+  }
+
+  /**
+   * Cancels a turn: a running one is aborted (its partial reply is kept as
+   * incomplete), a queued one is closed at once and will not run; a turn that
+   * has ended is left as it is. Resolves when the turn has ended.
+   */
+  async cancel(seq: number): Promise<void> {
+    const done = this.inflight.get(seq);
+    if (!done) return;
     if (this.running?.seq === seq) this.abortRunning();
-    else this.cancelledQueued.add(seq);
+    else if (this.host.store.turn(seq)?.status === "queued") await this.finish(seq, "cancelled", null, "", null, null);
+    await done.catch(() => {});
   }
 
   private abortRunning(): void {
@@ -130,8 +146,8 @@ export class TurnRunner {
     const thread = this.host.thread();
     const turnRow = store.turn(seq);
     if (!thread || !turnRow) return deletedOutcome();
-    if (this.cancelledQueued.delete(seq) || turnRow.status !== "queued") {
-      if (turnRow.status === "queued") return this.finish(seq, "cancelled", null, "", null, null);
+    if (turnRow.status !== "queued") {
+      // Cancelled while it waited: nothing to run.
       return { result: { ...turnShape(thread, turnRow), output: null }, error: null };
     }
     const abort = new AbortController();
@@ -266,4 +282,3 @@ function placeholder(seq: number, turn: number): MessageRow {
     metadata: null, usage: null, extra: null };
 }
 
-export type { ThreadEvent };

@@ -21,18 +21,20 @@ describe("schema migrations", () => {
     await runInDurableObject(stub, (_o, state) => {
       state.storage.sql.exec("DROP INDEX turns_unfinished");
       state.storage.sql.exec("DROP TABLE turns");
+      state.storage.sql.exec("DROP TABLE events");
+      state.storage.sql.exec("DROP TABLE idempotency");
       state.storage.sql.exec("DELETE FROM schema_migrations WHERE version > 1");
     });
     await evictDurableObject(stub);
 
-    // Waking runs the constructor, which applies migration 2; the old message is intact and turns work.
+    // Waking runs the constructor, which applies migrations 2 and up; the old message is intact and turns work.
     const r = await api("POST", `/v1/threads/${t.id}/turns`, { input: "after the upgrade" });
     expect(r.status).toBe(200);
     const msgs = (await api("GET", `/v1/threads/${t.id}/messages`)).body.data.map((m: any) => m.content);
     expect(msgs).toEqual(["written at schema 1", "after the upgrade", "echo(3): after the upgrade"]);
     const versions = await runInDurableObject(stub, (_o, state) =>
       state.storage.sql.exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version").toArray().map((r) => r.version));
-    expect(versions).toEqual([1, 2]);
+    expect(versions).toEqual(THREAD_MIGRATIONS.map((_, i) => i + 1));
   });
 
   it("closes a turn left in progress by an eviction as failed when the object wakes", async () => {

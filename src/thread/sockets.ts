@@ -1,0 +1,82 @@
+/** The WebSocket protocol of a thread: snapshot or replay on connect, client frames in, events out. */
+import { ApiError, BadRequestError, TooLargeError } from "../errors.ts";
+import { parseWith } from "../http/parse.ts";
+import { LIMITS } from "../protocol/limits.ts";
+import { ClientFrame } from "../protocol/schemas.ts";
+import type { List, Message, Thread, ThreadEvent, Turn } from "../protocol/types.ts";
+
+/** What a socket remembers across hibernation (serializeAttachment). */
+export interface SocketAttachment {
+  connectedAt: number;
+}
+
+/** The thread operations a socket's frames reach. */
+export interface SocketHost {
+  startTurn(frame: Extract<ClientFrame, { type: "turn.create" }>): Promise<Turn>;
+  cancelTurn(turnId: string): Promise<Turn>;
+}
+
+/** The first frame of a connection without `after`: the thread and its newest page of messages only. */
+export function snapshotFrame(thread: Thread, page: List<Message>, seq: number) {
+  return { type: "thread.snapshot", seq, thread, messages: page.data, has_more: page.has_more };
+}
+
+/** Sends one event to every socket of the thread; a socket that is gone is skipped. */
+export function broadcast(sockets: WebSocket[], e: ThreadEvent): void {
+  if (sockets.length === 0) return;
+  const text = JSON.stringify(e);
+  for (const ws of sockets) {
+    try {
+      ws.send(text);
+    } catch {
+      // Closed between getWebSockets() and send: it will get webSocketClose.
+    }
+  }
+}
+
+/**
+ * Handles one client frame. Bad frames (binary, not JSON, unknown type, missing
+ * fields, too large) and failed operations answer `{type:"error", request_id,
+ * error}` to that socket only; the socket stays open.
+ */
+export async function handleFrame(ws: WebSocket, raw: string | ArrayBuffer, host: SocketHost): Promise<void> {
+  let requestId: string | null = null;
+  try {
+    if (typeof raw !== "string") throw new BadRequestError("Binary frames are not supported; send JSON text frames.");
+    if (raw.length > LIMITS.wsFrameBytes / 3 && new TextEncoder().encode(raw).length > LIMITS.wsFrameBytes) {
+      throw new TooLargeError(`Frames are limited to ${LIMITS.wsFrameBytes} bytes (LIMITS.wsFrameBytes).`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new BadRequestError("The frame is not valid JSON.");
+    }
+    const rid = (value as { request_id?: unknown } | null)?.request_id;
+    if (typeof rid === "string") requestId = rid;
+    const frame = parseWith(ClientFrame, value);
+    switch (frame.type) {
+      case "ping":
+        ws.send(JSON.stringify({ type: "pong", request_id: frame.request_id ?? null }));
+        return;
+      case "turn.create": {
+        const turn = await host.startTurn(frame);
+        ws.send(JSON.stringify({ type: "turn.accepted", request_id: requestId, turn }));
+        return;
+      }
+      case "turn.cancel": {
+        const turn = await host.cancelTurn(frame.turn_id);
+        ws.send(JSON.stringify({ type: "turn.cancel.result", request_id: requestId, turn }));
+        return;
+      }
+    }
+  } catch (err) {
+    const e = err instanceof ApiError ? err : new ApiError(500, "server_error", "The server had an error while processing this frame.");
+    if (!(err instanceof ApiError)) console.error("websocket frame failed", err);
+    try {
+      ws.send(JSON.stringify({ type: "error", request_id: requestId, error: e.body().error }));
+    } catch {
+      // The socket closed meanwhile.
+    }
+  }
+}
