@@ -84,3 +84,73 @@ export function errorOf(r: ApiResult): { message: string; type: string; param: s
   }
   return e;
 }
+
+export interface SseFrame {
+  event: string;
+  id: string | null;
+  data: any;
+}
+
+/** Reads SSE frames from a response body as they arrive. */
+export class SseReader {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private buffer = "";
+  private readonly decoder = new TextDecoder();
+  readonly frames: SseFrame[] = [];
+  done = false;
+
+  constructor(res: Response) {
+    this.reader = res.body!.getReader();
+  }
+
+  /** Reads until `n` frames in all have arrived or the stream ends; returns all frames so far. */
+  async until(pred: (frames: SseFrame[]) => boolean, maxReads = 10_000): Promise<SseFrame[]> {
+    for (let i = 0; i < maxReads && !pred(this.frames) && !this.done; i++) {
+      const { value, done } = await this.reader.read();
+      if (done) {
+        this.done = true;
+        break;
+      }
+      this.buffer += this.decoder.decode(value, { stream: true });
+      let cut: number;
+      while ((cut = this.buffer.indexOf("\n\n")) >= 0) {
+        const block = this.buffer.slice(0, cut);
+        this.buffer = this.buffer.slice(cut + 2);
+        if (block.trim()) this.frames.push(parseSse(block + "\n\n")[0]!);
+      }
+    }
+    return this.frames;
+  }
+
+  /** Reads to the end of the stream. */
+  async all(): Promise<SseFrame[]> {
+    return this.until(() => false);
+  }
+
+  async cancel(): Promise<void> {
+    await this.reader.cancel().catch(() => {});
+  }
+}
+
+/** POSTs to the Worker and returns the raw response (for streams). */
+export function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return exports.default.fetch(`http://worker.test${path}`, {
+    method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body),
+  });
+}
+
+/** GETs from the Worker and returns the raw response (for streams). */
+export function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return exports.default.fetch(`http://worker.test${path}`, { headers });
+}
+
+/** Waits until check() is truthy, polling every 10 ms, at most `ms`. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

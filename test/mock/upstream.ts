@@ -42,6 +42,8 @@ export function echoReply(body: any): string {
 
 export class MockUpstream {
   readonly requests: RecordedRequest[] = [];
+  /** How many streamed replies the client stopped reading before their end (an abort reached us). */
+  streamsCancelled = 0;
   private readonly faults: Fault[] = [];
   chunkDelayMs: number;
   reply: (body: any) => string;
@@ -65,6 +67,7 @@ export class MockUpstream {
   reset(): void {
     this.requests.length = 0;
     this.faults.length = 0;
+    this.streamsCancelled = 0;
   }
 
   /** Answers one request the way an OpenAI-compatible server would. */
@@ -151,7 +154,9 @@ export class MockUpstream {
       steps.push(enc.encode("data: [DONE]\n\n"), "close");
     }
     let i = 0;
+    const onCancel = () => this.streamsCancelled++;
     const stream = new ReadableStream<Uint8Array>({
+      cancel: onCancel,
       async pull(c) {
         const step = steps[i++];
         if (delay && i > 1) await sleep(delay);
