@@ -4,10 +4,8 @@
  * served by Node on 127.0.0.1. Asserts what a client sees and what the upstream received.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  apiClient, mockUpstreamVars, openAiError, serveMockUpstream, sseFrames, startWorker, uniqueId,
-  type Api, type RunningWorker, type ServedMock, type SseFrame,
-} from "./harness.ts";
+import { apiClient, openAiError, sseFrames, uniqueId, type Api, type SseFrame } from "./client.ts";
+import { mockUpstreamVars, serveMockUpstream, startWorker, type RunningWorker, type ServedMock } from "./harness.ts";
 
 const INSTRUCTIONS = "You are a terse assistant. Answer in one line.";
 

@@ -1,9 +1,9 @@
 /**
- * End-to-end harness: the mock upstream served over real HTTP, the Worker run by
- * wrangler's own dev server (workerd), and a small fetch client for both. Every
- * server listens on 127.0.0.1 with an ephemeral port, so runs never collide.
- * Used by test/e2e/*.test.ts (vitest, Node) and bench/run.ts (Node, type stripping),
- * so this file uses erasable TypeScript only.
+ * End-to-end harness: the mock upstream served over real HTTP, and the Worker
+ * run by wrangler's own dev server (workerd). Every server listens on 127.0.0.1
+ * with an ephemeral port, so runs never collide. Used by test/e2e/*.test.ts
+ * (vitest, Node) and bench/run.ts (Node's type stripping), so this file and
+ * client.ts use erasable TypeScript only.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -199,8 +199,9 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
 }
 
 /**
- * Runs `npm run dev -- EXTRA_ARGS` (exactly what a newcomer types) on a free
- * port with storage in a temp dir, and waits until it answers HTTP.
+ * Runs `npm run dev`, exactly what a newcomer types, adding only a free port,
+ * storage in a temp dir and an empty env file (so a local .dev.vars does not
+ * count), and waits until it answers HTTP.
  */
 export async function startDevScript(): Promise<RunningWorker & { output(): string }> {
   const scratch = await mkdtemp(join(tmpdir(), "durable-threads-dev-"));
@@ -216,7 +217,15 @@ export async function startDevScript(): Promise<RunningWorker & { output(): stri
   child.stdout.on("data", (b: Buffer) => (output += b.toString()));
   child.stderr.on("data", (b: Buffer) => (output += b.toString()));
   const exited = once(child, "exit");
+  // If this process ends without dispose (a crashed or interrupted run), do not leave a dev server behind.
+  const killOnExit = () => {
+    try {
+      if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  };
+  process.once("exit", killOnExit);
   const stop = async () => {
+    process.off("exit", killOnExit);
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       try {
         process.kill(-child.pid, "SIGTERM");
@@ -230,9 +239,9 @@ export async function startDevScript(): Promise<RunningWorker & { output(): stri
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) {
+    if (child.exitCode !== null || child.signalCode !== null) {
       await stop();
-      throw new Error(`npm run dev exited with ${child.exitCode} before answering:\n${output}`);
+      throw new Error(`npm run dev exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`);
     }
     try {
       const res = await fetch(`${url}/v1/threads?limit=1`, { signal: AbortSignal.timeout(2_000) });
@@ -247,89 +256,4 @@ export async function startDevScript(): Promise<RunningWorker & { output(): stri
     }
   }
   return { url, persistDir, dispose: stop, output: () => output };
-}
-
-// ---------------------------------------------------------------------------
-// A client for the Worker's HTTP API
-
-export interface ApiResult<T = any> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
-/** A JSON client bound to a base URL: a body object is sent as JSON, a string as it is. */
-export function apiClient(base: string, defaults: Record<string, string> = {}) {
-  return async function api<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult<T>> {
-    const res = await fetch(base + path, {
-      method,
-      headers: { "content-type": "application/json", ...defaults, ...headers },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {}
-    return { status: res.status, headers: res.headers, body: parsed };
-  };
-}
-
-export type Api = ReturnType<typeof apiClient>;
-
-export interface SseFrame {
-  event: string;
-  id: string | null;
-  data: any;
-  /** performance.now() when the frame's last byte arrived. */
-  at: number;
-}
-
-/** Reads a Server-Sent Events body frame by frame as it arrives (`event:`, `id:`, `data:` lines; blank line ends a frame). */
-export async function* sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<SseFrame> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, "\n");
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const frame = parseFrame(block, performance.now());
-      if (frame) yield frame;
-    }
-  }
-  if (buffer.trim() !== "") throw new Error(`SSE body ended inside a frame: ${JSON.stringify(buffer)}`);
-}
-
-function parseFrame(block: string, at: number): SseFrame | null {
-  let event = "message";
-  let id: string | null = null;
-  const data: string[] = [];
-  for (const line of block.split("\n")) {
-    if (line === "" || line.startsWith(":")) continue;
-    const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-    if (field === "event") event = value;
-    else if (field === "id") id = value;
-    else if (field === "data") data.push(value);
-  }
-  if (data.length === 0) return null;
-  return { event, id, data: JSON.parse(data.join("\n")), at };
-}
-
-/** Asserts the OpenAI error shape `{"error":{message,type,param,code}}` and returns the error. */
-export function openAiError(r: ApiResult): { message: string; type: string; param: string | null; code: string | null } {
-  const e = r.body?.error;
-  const ok = e && typeof e.message === "string" && typeof e.type === "string" && "param" in e && "code" in e &&
-    Object.keys(r.body).length === 1;
-  if (!ok) throw new Error(`not an OpenAI-shaped error (${r.status}): ${JSON.stringify(r.body)}`);
-  return e;
-}
-
-let counter = 0;
-/** A thread ID unique to this process. */
-export function uniqueId(prefix = "e2e"): string {
-  return `${prefix}-${Date.now().toString(36)}-${process.pid.toString(36)}-${(counter++).toString(36)}`;
 }

@@ -154,7 +154,9 @@ export class MockUpstream {
       steps.push(enc.encode("data: [DONE]\n\n"), "close");
     }
     let i = 0;
-    const onCancel = () => this.streamsCancelled++;
+    const onCancel = () => {
+      this.streamsCancelled++;
+    };
     const stream = new ReadableStream<Uint8Array>({
       cancel: onCancel,
       async pull(c) {
