@@ -88,7 +88,18 @@ export class EventLog {
     if (after >= last) return [];
     if (last - after > MAX_REPLAY) return null;
     const rows = this.store.eventsFrom(after, MAX_REPLAY);
-    if ((rows[0]?.seq ?? this.pending?.first ?? last + 1) > after + 1) return null;
+    // Every seq from after + 1 to the newest must be covered by a stored row or
+    // the in-memory deltas; a hole means pruned (or lost) events: no partial replay.
+    let next = after + 1;
+    for (const row of rows) {
+      if (row.seq > next) return null;
+      next = Math.max(next, row.last_seq + 1);
+    }
+    if (this.pending) {
+      if (this.pending.first > next) return null;
+      next = this.pending.first + this.pending.d.length;
+    }
+    if (next <= last) return null;
     const out: ThreadEvent[] = [];
     for (const row of rows) out.push(...eventsOf(this.store, t, row, this.busy()));
     if (this.pending) out.push(...deltaEvents(t.id, this.pending.first, this.pending));
