@@ -408,7 +408,10 @@ export class ThreadObject extends DurableObject<Env> {
     if (current === null || expiresAt !== null) {
       await this.ctx.storage.setAlarm(Math.min(Date.now() + PRUNE_EVERY_MS, expiresAt ?? Infinity));
     }
-    await this.directory(t.tenant).upsert({ id: t.id, created_at: t.created_at, activity_ms: Date.now(), metadata: t.metadata });
+    const entry = { id: t.id, created_at: t.created_at, activity_ms: Date.now(), metadata: t.metadata };
+    // Listing order may trail a turn by a moment, so the reply does not wait for
+    // the directory; calls from this object to that stub arrive in order.
+    this.ctx.waitUntil(this.directory(t.tenant).upsert(entry).catch((err) => console.error("directory update failed", err)));
   }
 }
 

@@ -5,7 +5,7 @@ import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError,
 import { LIMITS } from "../protocol/limits.ts";
 import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
 import type { Message, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
-import { upstreamFor, upstreamTimeoutMs } from "../upstream/client.ts";
+import { upstreamFor, upstreamTimeoutMs, type Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { buildPrompt } from "./context.ts";
@@ -46,7 +46,14 @@ export class TurnRunner {
   /** Turns queued or running, by seq: what a cancel or an idempotent retry waits for. */
   private readonly inflight = new Map<number, Promise<TurnOutcome>>();
 
+  private client: Upstream | null = null;
+
   constructor(private readonly host: TurnHost) {}
+
+  /** The upstream client, built once per object instance (configuration does not change while it lives). */
+  private upstream(): Upstream {
+    return (this.client ??= upstreamFor(this.host.env));
+  }
 
   /** True while a turn is queued or running. */
   get busy(): boolean {
@@ -70,7 +77,7 @@ export class TurnRunner {
     const strategy = body.strategy ?? "enqueue";
     if (strategy === "reject" && this.busy) throw new ConflictError("A turn is already running on this thread.", "thread_busy");
 
-    const upstream = upstreamFor(this.host.env);
+    const upstream = this.upstream();
     const model = upstream.dev ? DEV_MODEL : (body.model ?? thread.model);
     const params: Params = { ...(JSON.parse(thread.params) as Params), ...body.params };
     const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
@@ -170,7 +177,7 @@ export class TurnRunner {
       watchdog = setTimeout(() => { stalled = true; abort.abort(); }, idleMs);
     };
     try {
-      const upstream = upstreamFor(this.host.env);
+      const upstream = this.upstream();
       const prompt = buildPrompt(store, { instructions: thread.instructions, below: turnRow.output_seq, budget: plan.budget });
       const { max_tokens: _, ...sampling } = plan.params;
       const stream = await upstream.client.chat.completions.create(
@@ -223,7 +230,9 @@ export class TurnRunner {
       const row: MessageRow = {
         seq: turnRow.output_seq, role: "assistant", content: text,
         status: status === "completed" ? "completed" : "incomplete", turn: seq, created_at: t,
-        tokens: usage && status === "completed" ? usage.output_tokens + 4 : estimateTokens(text),
+        // The same deliberate over-estimate as every other message (never below the upstream's own count),
+        // so the context budget keeps one safety margin throughout.
+        tokens: Math.max(estimateTokens(text), (usage?.output_tokens ?? 0) + 4),
         metadata: null, usage: usage ? JSON.stringify(usage) : null, extra: null,
       };
       store.insertMessage(row);

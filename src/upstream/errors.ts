@@ -27,7 +27,11 @@ export function mapUpstreamError(err: unknown): ApiError {
     }
     return new UpstreamError(`The upstream model failed${err.status ? ` (${err.status})` : ""}: ${detail}`);
   }
-  return new UpstreamError(`The upstream answer could not be read: ${err instanceof Error ? err.message : String(err)}`, "upstream_malformed");
+  const detail = err instanceof Error ? err.message : String(err);
+  // A JSON or SSE parse failure is a malformed answer; anything else thrown while
+  // reading (a reset, a lost connection) is the connection dropping mid-reply.
+  if (err instanceof SyntaxError) return new UpstreamError(`The upstream answer could not be read: ${detail}`, "upstream_malformed");
+  return new UpstreamError(`The connection to the upstream model dropped: ${detail}`, "upstream_disconnected");
 }
 
 function upstreamMessage(err: APIError): string {

@@ -31,7 +31,7 @@ describe("mapUpstreamError", () => {
     [{ kind: "cloudflare", status: 404, code: 7003, message: "Could not route to /accounts" }, 400, "upstream_bad_request"],
     [{ kind: "hang" }, 502, "upstream_timeout"],
     [{ kind: "malformed" }, 502, "upstream_malformed"],
-    [{ kind: "cut", afterChunks: 1 }, 502, "upstream_malformed"],
+    [{ kind: "cut", afterChunks: 1 }, 502, "upstream_disconnected"],
   ] as [Fault, number, string][])("maps %o to %i %s", async (fault, status, code) => {
     const e = await mapped(fault);
     expect(e.status).toBe(status);
