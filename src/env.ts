@@ -15,4 +15,6 @@ export interface Env {
   DEFAULT_MODEL?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   UPSTREAM_MAX_RETRIES?: string;
+  /** Comma-separated model IDs that GET /v1/models lists besides the known ones. */
+  MODELS?: string;
 }

@@ -3,7 +3,10 @@ import { Router, type IRequest } from "itty-router";
 import type { Env } from "./env.ts";
 import { errorResponse, NotFoundError } from "./errors.ts";
 import { messageCreate, messageDelete, messageList, messageRetrieve } from "./http/messages.ts";
+import { chatCompletionCreate, embeddingCreate, modelList, modelRetrieve } from "./http/passthrough.ts";
 import { threadCreate, threadDelete, threadList, threadRetrieve, threadUpdate } from "./http/threads.ts";
+import { conversationCreate, conversationDelete, conversationRetrieve, conversationUpdate, itemDelete, itemRetrieve, itemsCreate, itemsList } from "./http/conversations.ts";
+import { responseCreate, responseDelete, responseInputItems, responseRetrieve } from "./http/responses.ts";
 import { eventsStream, threadSocket, turnCancel, turnCreate, turnRetrieve } from "./http/turns.ts";
 
 export { ThreadObject } from "./thread/ThreadObject.ts";
@@ -28,6 +31,22 @@ router
   .post("/v1/threads/:id/turns/:turn_id/cancel", turnCancel)
   .get("/v1/threads/:id/events", eventsStream)
   .get("/v1/threads/:id/ws", threadSocket)
+  .post("/v1/conversations", conversationCreate)
+  .get("/v1/conversations/:id", conversationRetrieve)
+  .post("/v1/conversations/:id", conversationUpdate)
+  .delete("/v1/conversations/:id", conversationDelete)
+  .post("/v1/conversations/:id/items", itemsCreate)
+  .get("/v1/conversations/:id/items", itemsList)
+  .get("/v1/conversations/:id/items/:item_id", itemRetrieve)
+  .delete("/v1/conversations/:id/items/:item_id", itemDelete)
+  .post("/v1/responses", responseCreate)
+  .get("/v1/responses/:id", responseRetrieve)
+  .delete("/v1/responses/:id", responseDelete)
+  .get("/v1/responses/:id/input_items", responseInputItems)
+  .post("/v1/chat/completions", chatCompletionCreate)
+  .post("/v1/embeddings", embeddingCreate)
+  .get("/v1/models", modelList)
+  .get("/v1/models/:model+", modelRetrieve)
   .all("*", (req: IRequest) => {
     throw new NotFoundError(`Invalid URL (${req.method} ${new URL(req.url).pathname})`);
   });

@@ -34,3 +34,8 @@ export function schemaVersion(storage: DurableObjectStorage): number {
   const row = storage.sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations").one();
   return row.v ?? 0;
 }
+
+/** Whether this storage has ever been migrated (a brand-new object has no tables at all). */
+export function hasSchema(storage: DurableObjectStorage): boolean {
+  return storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").one().n > 0;
+}

@@ -5,14 +5,20 @@ import type { Env } from "../env.ts";
 import { ApiError, BadRequestError, ConflictError, NotFoundError, outcome, type Outcome } from "../errors.ts";
 import type { ClientFrame, ListQuery, MessageCreate, ThreadCreate, ThreadUpdate, TurnCreate } from "../protocol/schemas.ts";
 import { listOf, type List, type Message, type Thread, type Turn, type TurnResult } from "../protocol/types.ts";
-import { applyMigrations } from "../storage/migrate.ts";
-import { DEFAULT_MODEL } from "../upstream/models.ts";
+import { applyMigrations, hasSchema } from "../storage/migrate.ts";
+import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEV_MODEL } from "../upstream/models.ts";
 import { EventLog, isTurnEnd, turnOfEvent } from "./events.ts";
 import { bodyHash, IDEMPOTENCY_TTL_MS, recall, remember, type IdempotencyKey } from "./idempotency.ts";
-import { messageShape, randomPrefix, seqOf, threadShape, turnShape } from "./shapes.ts";
+import { itemRoleOf, messageShape, randomPrefix, seqOf, threadShape, turnShape } from "./shapes.ts";
 import { broadcast, handleFrame, snapshotFrame, type SocketAttachment } from "./sockets.ts";
 import { followEvents } from "./sse.ts";
-import { ThreadStore, type ThreadRow } from "./store.ts";
+import { ThreadStore, type MessageRow, type ThreadRow } from "./store.ts";
+import { messageFromItem, Responses, type ResponseMode } from "./responses.ts";
+import type { Conversation, MessageItem, MessageItemInput, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
+import type { ConversationCreate } from "../protocol/openai.ts";
+import { itemOf } from "../responses/shape.ts";
+import { ephemeralResponse, ephemeralStream } from "../responses/ephemeral.ts";
+import type OpenAI from "openai";
 import { estimateTokens } from "./tokens.ts";
 import { checkContentSize, extraOf, TurnRunner } from "./turns.ts";
 
@@ -29,6 +35,9 @@ export class ThreadObject extends DurableObject<Env> {
   private readonly store: ThreadStore;
   private readonly events: EventLog;
   private readonly turns: TurnRunner;
+  private readonly responses: Responses;
+  /** Whether the schema is applied (see the constructor). */
+  private migrated = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -37,16 +46,25 @@ export class ThreadObject extends DurableObject<Env> {
     // hibernation; blockConcurrencyWhile keeps every request and socket message
     // out until the schema is current and interrupted turns are closed.
     ctx.blockConcurrencyWhile(async () => {
-      applyMigrations(ctx.storage, THREAD_MIGRATIONS);
-      this.closeInterruptedTurns();
+      // An object that never held a thread has no schema, and reading it (a 404)
+      // must not create storage: migrations run here only for objects that have
+      // data, and otherwise on the first create.
+      if (hasSchema(ctx.storage)) this.migrate();
     });
     this.events = new EventLog(this.store, () => this.turns.busy);
     this.turns = new TurnRunner({
       store: this.store,
       events: this.events,
       env,
-      thread: () => this.store.thread(),
+      thread: () => this.threadRow(),
       touched: () => this.afterActivity(),
+    });
+    this.responses = new Responses({
+      store: this.store, turns: this.turns, events: this.events,
+      thread: () => this.required(),
+      upstream: () => this.turns.upstreamClient(),
+      turnResult: (seq) => this.turnResult(seq),
+      waitUntil: (p) => this.ctx.waitUntil(p),
     });
     // Every event goes to every socket, whichever surface caused it. Sockets
     // accepted with acceptWebSocket survive hibernation, and getWebSockets()
@@ -59,22 +77,119 @@ export class ThreadObject extends DurableObject<Env> {
   /** Creates the thread in this (empty) object; 409 if it already holds one, unless this is an idempotent retry. */
   async create(tenant: string, id: string, body: ThreadCreate, idem?: IdempotencyKey): Promise<Outcome<Thread>> {
     return outcome(async () => {
-      if (this.store.thread()) {
-        if (recall(this.store, idem)) return this.shape(this.required());
-        throw new ConflictError(`A thread with id '${id}' already exists.`, "thread_exists");
-      }
-      const t = now();
-      this.store.insertThread({
-        id, tenant, id_prefix: randomPrefix(), created_at: t, updated_at: t,
-        model: body.model ?? this.env.DEFAULT_MODEL ?? DEFAULT_MODEL,
-        instructions: body.instructions ?? null,
-        metadata: JSON.stringify(body.metadata ?? {}),
-        params: JSON.stringify(body.params ?? {}),
-        expires_after: body.expires_after ? JSON.stringify(body.expires_after) : null,
-      });
-      remember(this.store, idem, { id });
-      await this.afterActivity();
+      if (this.insertThread(tenant, id, body, idem, false)) await this.afterActivity();
       return this.shape(this.required());
+    });
+  }
+
+  /** Creates a conversation (a thread) with its first items, in one write. */
+  async createConversation(tenant: string, id: string, body: ConversationCreate, idem?: IdempotencyKey): Promise<Outcome<Conversation>> {
+    return outcome(async () => {
+      if (this.insertThread(tenant, id, { metadata: body.metadata ?? {} }, idem, false)) {
+        this.appendRows(this.required(), (body.items ?? []).map(messageFromItem));
+        await this.afterActivity();
+      }
+      return conversationShape(this.required());
+    });
+  }
+
+  async getConversation(): Promise<Outcome<Conversation>> {
+    return outcome(() => conversationShape(this.required()));
+  }
+
+  /** Appends conversation items (at most 20, checked by the Worker); answers them as a list. */
+  async addItems(items: MessageItemInput[], idem?: IdempotencyKey): Promise<Outcome<List<MessageItem>>> {
+    return outcome(async () => {
+      const t = this.required();
+      const seen = recall<{ first: number; last: number }>(this.store, idem);
+      const rows = seen
+        ? this.store.messagesPage({ above: seen.first - 1, below: seen.last + 1, order: "asc", limit: 100 })
+        : this.appendRows(t, items.map(messageFromItem));
+      if (!seen && rows.length) remember(this.store, idem, { first: rows[0]!.seq, last: rows.at(-1)!.seq });
+      if (!seen) await this.afterActivity();
+      const data = rows.map((r) => itemFromRow(t, r));
+      return { object: "list" as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false };
+    });
+  }
+
+  /** Conversation items, newest first by default. */
+  async listItems(q: ListQuery): Promise<Outcome<List<MessageItem>>> {
+    return outcome(() => {
+      const t = this.required();
+      const page = this.messagesPage(t, { ...q, order: q.order ?? "desc" });
+      return { ...page, data: page.data.map((m) => itemFromRow(t, this.store.message(m.seq)!)) };
+    });
+  }
+
+  async getItem(id: string): Promise<Outcome<MessageItem>> {
+    return outcome(() => {
+      const t = this.required();
+      return itemFromRow(t, this.messageRow(t, id, "item_id"));
+    });
+  }
+
+  /** Deletes one item and answers with the conversation, as OpenAI does. */
+  async deleteItem(id: string): Promise<Outcome<Conversation>> {
+    return outcome(() => {
+      const t = this.required();
+      const row = this.messageRow(t, id, "item_id");
+      this.store.deleteMessage(row.seq);
+      this.events.emit({ type: "message.deleted", message_id: id });
+      return conversationShape(t);
+    });
+  }
+
+  /**
+   * Creates a response. In conversation mode this object is the conversation;
+   * in chain mode it holds the chain of previous_response_id (a new chain
+   * creates it, hidden from thread listings).
+   */
+  async respond(tenant: string, id: string, body: ResponseCreate, mode: ResponseMode, conversationId: string | null):
+    Promise<Outcome<ResponseObject | ReadableStream<Uint8Array>>> {
+    return outcome(async () => {
+      if (mode.kind === "chain" && mode.previousTurnId === null && !this.ready()) {
+        // store:false must write nothing, so a new chain only gets a thread when it is stored.
+        if (body.store !== false) this.insertThread(tenant, id, { model: body.model }, undefined, true);
+        else return this.ephemeralWithoutThread(body);
+      }
+      if (mode.kind === "conversation" && !this.threadRow()) {
+        throw new NotFoundError(`Conversation with id '${id}' not found.`, "conversation");
+      }
+      if (mode.kind === "chain" && !this.threadRow()) {
+        throw new BadRequestError("Previous response not found.", "previous_response_id");
+      }
+      const result = await this.responses.create(body, mode, conversationId);
+      if (body.store !== false) await this.afterActivity();
+      return result;
+    });
+  }
+
+  async getResponse(turnId: string): Promise<Outcome<ResponseObject>> {
+    return outcome(() => this.responsesOrNotFound().retrieve(turnId));
+  }
+
+  async deleteResponse(turnId: string): Promise<Outcome<{ id: string; object: "response"; deleted: true }>> {
+    return outcome(() => this.responsesOrNotFound().delete(turnId));
+  }
+
+  /** The input items of a stored response, newest first by default. */
+  async responseInputItems(turnId: string, q: ListQuery): Promise<Outcome<List<MessageItem>>> {
+    return outcome(() => {
+      const t = this.required();
+      this.responsesOrNotFound().retrieve(turnId);
+      const turn = this.store.turn(seqOf(turnId, "turn", t.id_prefix)!)!;
+      const after = q.after === undefined ? undefined : this.cursor(t, q.after, "after");
+      const before = q.before === undefined ? undefined : this.cursor(t, q.before, "before");
+      const order = q.order ?? "desc";
+      const lo = turn.input_first - 1;
+      const hi = turn.input_last + 1;
+      const clampLo = (n: number | undefined) => Math.max(lo, n ?? lo);
+      const clampHi = (n: number | undefined) => Math.min(hi, n ?? hi);
+      const limit = q.limit ?? 20;
+      const rows = this.store.messagesPage(order === "asc"
+        ? { above: clampLo(after), below: clampHi(before), order, limit }
+        : { above: clampLo(before), below: clampHi(after), order, limit });
+      return listOf(rows.map((r) => itemFromRow(t, r)), limit);
     });
   }
 
@@ -115,21 +230,10 @@ export class ThreadObject extends DurableObject<Env> {
       const t = this.required();
       const seen = recall<{ seq: number }>(this.store, idem);
       if (seen) return this.messageOrGone(t, seen.seq);
-      checkContentSize(body.content, "content");
-      const seq = this.store.allocateSeqs(1);
-      const row = {
-        seq, role: body.role, content: body.content, status: "completed" as const, turn: null, created_at: now(),
-        tokens: estimateTokens(body.content),
-        metadata: body.metadata && Object.keys(body.metadata).length ? JSON.stringify(body.metadata) : null,
-        usage: null, extra: extraOf(body),
-      };
-      this.store.insertMessage(row);
-      this.store.updateThread({ updated_at: row.created_at });
-      remember(this.store, idem, { seq });
-      const message = messageShape(t, row);
-      this.events.emit({ type: "message.created", message });
+      const [row] = this.appendRows(t, [{ message: body, extra: extraOf(body) }]);
+      remember(this.store, idem, { seq: row!.seq });
       await this.afterActivity();
-      return message;
+      return messageShape(t, row!);
     });
   }
 
@@ -210,7 +314,7 @@ export class ThreadObject extends DurableObject<Env> {
 
   /** WebSocket upgrade for /v1/threads/{id}/ws (the Worker has checked the route and the caller). */
   override async fetch(req: Request): Promise<Response> {
-    const t = this.store.thread();
+    const t = this.threadRow();
     if (!t) return new NotFoundError("No thread found with that id.", "thread_id").toResponse();
     const afterParam = new URL(req.url).searchParams.get("after");
     const after = afterParam === null ? null : Number(afterParam);
@@ -258,7 +362,7 @@ export class ThreadObject extends DurableObject<Env> {
 
   /** Prunes the resume buffer and idempotency keys, and deletes the thread once it has expired. */
   override async alarm(): Promise<void> {
-    const t = this.store.thread();
+    const t = this.threadRow();
     if (!t) return;
     const nowMs = Date.now();
     const expiresAt = this.expiresAtMs(t);
@@ -272,6 +376,88 @@ export class ThreadObject extends DurableObject<Env> {
     // An expired thread with a turn still running is looked at again shortly.
     const next = expiresAt !== null && expiresAt <= nowMs ? nowMs + 1000 : Math.min(nowMs + PRUNE_EVERY_MS, expiresAt ?? Infinity);
     await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Inserts this object's thread; false if this is an idempotent retry of the create that made it. */
+  private insertThread(tenant: string, id: string, body: ThreadCreate, idem: IdempotencyKey | undefined, hidden: boolean): boolean {
+    this.migrate();
+    if (this.store.thread()) {
+      if (recall(this.store, idem)) return false;
+      throw new ConflictError(`A thread with id '${id}' already exists.`, "thread_exists");
+    }
+    const t = now();
+    this.store.insertThread({
+      id, tenant, id_prefix: randomPrefix(), created_at: t, updated_at: t,
+      model: body.model ?? this.env.DEFAULT_MODEL ?? DEFAULT_MODEL,
+      instructions: body.instructions ?? null,
+      metadata: JSON.stringify(body.metadata ?? {}),
+      params: JSON.stringify(body.params ?? {}),
+      expires_after: body.expires_after ? JSON.stringify(body.expires_after) : null,
+      hidden,
+    });
+    remember(this.store, idem, { id });
+    return true;
+  }
+
+  /** Appends messages (no turn) in one synchronous write, each announced with message.created. */
+  private appendRows(t: ThreadRow, items: { message: MessageCreate; extra: string | null }[]): MessageRow[] {
+    items.forEach((m, i) => checkContentSize(m.message.content, items.length === 1 ? "content" : `items[${i}].content`));
+    if (items.length === 0) return [];
+    const first = this.store.allocateSeqs(items.length);
+    const created_at = now();
+    const rows: MessageRow[] = items.map(({ message, extra }, i) => ({
+      seq: first + i, role: message.role, content: message.content, status: "completed", turn: null, created_at,
+      tokens: estimateTokens(message.content),
+      metadata: message.metadata && Object.keys(message.metadata).length ? JSON.stringify(message.metadata) : null,
+      usage: null, extra,
+    }));
+    for (const row of rows) this.store.insertMessage(row);
+    this.store.updateThread({ updated_at: created_at });
+    for (const row of rows) this.events.emit({ type: "message.created", message: messageShape(t, row) });
+    return rows;
+  }
+
+  /** Whether this object has its schema (it has held a thread). */
+  private ready(): boolean {
+    return this.migrated;
+  }
+
+  /** Applies pending migrations and closes turns a restart interrupted; idempotent. */
+  private migrate(): void {
+    if (this.migrated) return;
+    applyMigrations(this.ctx.storage, THREAD_MIGRATIONS);
+    this.closeInterruptedTurns();
+    this.migrated = true;
+  }
+
+  /** The thread row, or null (also for an object with no schema: nothing is created by looking). */
+  private threadRow(): ThreadRow | null {
+    return this.migrated ? this.store.thread() : null;
+  }
+
+  private responsesOrNotFound(): Responses {
+    if (!this.threadRow()) throw new NotFoundError("Response not found.", "response_id");
+    return this.responses;
+  }
+
+  /** A store:false response with no history: nothing to read, nothing written, not even a schema. */
+  private async ephemeralWithoutThread(body: ResponseCreate): Promise<ResponseObject | ReadableStream<Uint8Array>> {
+    const upstream = this.turns.upstreamClient();
+    const model = upstream.dev ? DEV_MODEL : (body.model ?? this.env.DEFAULT_MODEL ?? DEFAULT_MODEL);
+    const input = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
+    const messages = [
+      ...(body.instructions ? [{ role: "system" as const, content: body.instructions }] : []),
+      ...input.map((i) => ({ role: i.message.role, content: i.message.content })),
+    ] as OpenAI.Chat.Completions.ChatCompletionMessageParam[];
+    const maxTokens = body.max_output_tokens ?? DEFAULT_MAX_TOKENS;
+    const request = {
+      instructions: body.instructions ?? null, model, metadata: body.metadata ?? {}, temperature: body.temperature ?? null,
+      top_p: body.top_p ?? null, max_output_tokens: body.max_output_tokens ?? null, previous_response_id: null,
+      conversation: null, store: false, ...(body.user ? { user: body.user } : {}),
+    };
+    const sampling = { ...(body.temperature != null ? { temperature: body.temperature } : {}), ...(body.top_p != null ? { top_p: body.top_p } : {}) };
+    const r = { upstream, messages, model, maxTokens, sampling, request };
+    return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
   }
 
   /** Starts a turn and records it under the idempotency key: `turn` is its seq, `after` the event seq before it. */
@@ -336,14 +522,14 @@ export class ThreadObject extends DurableObject<Env> {
     this.events.reset();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    // deleteAll drops the schema too; put it back so this object can hold a new thread with the same ID.
-    applyMigrations(this.ctx.storage, THREAD_MIGRATIONS);
-    await this.directory(t.tenant).remove(t.id);
+    // deleteAll drops the schema too: the object is as if new, and a create puts the schema back.
+    this.migrated = false;
+    if (!t.hidden) await this.directory(t.tenant).remove(t.id);
     return { id: t.id, object: "thread.deleted" as const, deleted: true as const };
   }
 
   private required(): ThreadRow {
-    const t = this.store.thread();
+    const t = this.threadRow();
     if (!t) throw new NotFoundError("No thread found with that id.", "thread_id");
     return t;
   }
@@ -360,10 +546,10 @@ export class ThreadObject extends DurableObject<Env> {
     return turnShape(t, row);
   }
 
-  private messageRow(t: ThreadRow, id: string) {
+  private messageRow(t: ThreadRow, id: string, param = "message_id") {
     const seq = seqOf(id, "msg", t.id_prefix);
     const row = seq === null ? null : this.store.message(seq);
-    if (!row) throw new NotFoundError(`No message found with id '${id}'.`, "message_id");
+    if (!row) throw new NotFoundError(`No ${param === "item_id" ? "item" : "message"} found with id '${id}'.`, param);
     return row;
   }
 
@@ -400,7 +586,7 @@ export class ThreadObject extends DurableObject<Env> {
 
   /** After any change: refresh the tenant directory and make sure the alarm (pruning, expiry) is set. */
   private async afterActivity(): Promise<void> {
-    const t = this.store.thread();
+    const t = this.threadRow();
     if (!t) return;
     const expiresAt = this.expiresAtMs(t);
     const current = await this.ctx.storage.getAlarm();
@@ -408,6 +594,7 @@ export class ThreadObject extends DurableObject<Env> {
     if (current === null || expiresAt !== null) {
       await this.ctx.storage.setAlarm(Math.min(Date.now() + PRUNE_EVERY_MS, expiresAt ?? Infinity));
     }
+    if (t.hidden) return;
     const entry = { id: t.id, created_at: t.created_at, activity_ms: Date.now(), metadata: t.metadata };
     // Listing order may trail a turn by a moment, so the reply does not wait for
     // the directory; calls from this object to that stub arrive in order.
@@ -425,4 +612,14 @@ function errorFromTurn(e: NonNullable<Turn["error"]>): ApiError {
 function unwrapLocal<T>(o: Outcome<T>): T {
   if ("error" in o) throw ApiError.fromWire(o.error);
   return o.ok;
+}
+
+/** A conversation is a thread seen through OpenAI's Conversations API. */
+function conversationShape(t: ThreadRow): Conversation {
+  return { id: t.id, object: "conversation", created_at: t.created_at, metadata: JSON.parse(t.metadata) as Record<string, string> };
+}
+
+/** A stored message as a conversation item (with the Responses role it was given). */
+function itemFromRow(t: ThreadRow, row: MessageRow): MessageItem {
+  return itemOf({ ...messageShape(t, row), item_role: itemRoleOf(row) });
 }

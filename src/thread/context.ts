@@ -1,4 +1,4 @@
-/** The context builder: which messages of a thread go upstream for a turn (DESIGN.md, storage rules). */
+/** The context builder: which messages go upstream for a turn (DESIGN.md, storage rules). */
 import type OpenAI from "openai";
 import type { PromptRow, ThreadStore } from "./store.ts";
 import { estimateTokens } from "./tokens.ts";
@@ -16,27 +16,52 @@ export interface PromptPlan {
   included: number;
 }
 
+/** A thread's messages below `below`, newest first, read lazily in indexed pages of PAGE rows. */
+export function* threadHistory(store: ThreadStore, below: number): Generator<PromptRow> {
+  let cursor = below;
+  for (;;) {
+    const page = store.promptRowsBelow(cursor, PAGE);
+    yield* page;
+    if (page.length < PAGE) return;
+    cursor = page.at(-1)!.seq;
+  }
+}
+
 /**
- * Instructions plus the newest messages below `below` whose estimated tokens fit
- * `budget`, oldest first. Reads newest-first pages of PAGE rows by seq range and
- * stops at the first message that does not fit, so the work is bounded by the
- * window, not the thread's length. A tool result is never sent without the
- * assistant message that called it: leading tool messages are dropped.
+ * A response chain's history, newest first: this turn's input, then each
+ * ancestor response's input and output, following `parent` links lazily (one
+ * primary-key read per ancestor). Other branches of the chain are never read.
  */
-export function buildPrompt(store: ThreadStore, opts: { instructions: string | null; below: number; budget: number }): PromptPlan {
+export function* chainHistory(store: ThreadStore, turn: { input_first: number; output_seq: number }, parent: number | null): Generator<PromptRow> {
+  yield* store.promptRowsBetween(turn.input_first, turn.output_seq - 1);
+  yield* ancestorHistory(store, parent);
+}
+
+/** The inputs and outputs of a response and its ancestors, newest first. */
+export function* ancestorHistory(store: ThreadStore, parent: number | null): Generator<PromptRow> {
+  for (let p = parent; p !== null; ) {
+    const t = store.turn(p);
+    if (!t) return;
+    yield* store.promptRowsBetween(t.input_first, t.output_seq);
+    p = store.response(p)?.parent ?? null;
+  }
+}
+
+/**
+ * Instructions plus the newest rows of `history` whose estimated tokens fit
+ * `budget`, oldest first. It stops at the first row that does not fit, so the
+ * work is bounded by the window, not the thread's length. A tool result is
+ * never sent without the assistant message that called it: leading tool
+ * messages are dropped.
+ */
+export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: string | null; budget: number }): PromptPlan {
   const system = opts.instructions ? estimateTokens(opts.instructions) : 0;
   let remaining = opts.budget - system;
   const picked: PromptRow[] = [];
-  let cursor = opts.below;
-  outer: while (remaining > 0) {
-    const page = store.promptRowsBelow(cursor, PAGE);
-    for (const row of page) {
-      if (row.tokens > remaining) break outer;
-      remaining -= row.tokens;
-      picked.push(row);
-      cursor = row.seq;
-    }
-    if (page.length < PAGE) break;
+  for (const row of history) {
+    if (row.tokens > remaining) break;
+    remaining -= row.tokens;
+    picked.push(row);
   }
   picked.reverse();
   while (picked.length > 0 && picked[0]!.role === "tool") remaining += picked.shift()!.tokens;
@@ -48,6 +73,7 @@ export function buildPrompt(store: ThreadStore, opts: { instructions: string | n
 }
 
 function toChatMessage(row: PromptRow): ChatMessage {
-  const extra = row.extra ? (JSON.parse(row.extra) as Record<string, unknown>) : {};
+  // item_role (a Responses "developer" message kept as system) is ours, not the upstream's.
+  const { item_role: _, ...extra } = row.extra ? (JSON.parse(row.extra) as Record<string, unknown>) : {};
   return { role: row.role, content: row.content, ...extra } as ChatMessage;
 }

@@ -50,7 +50,8 @@ export function threadShape(t: ThreadRow, busy: boolean): Thread {
 }
 
 export function messageShape(t: Pick<ThreadRow, "id" | "id_prefix">, m: MessageRow): Message {
-  const extra = json<{ tool_calls?: ToolCall[]; tool_call_id?: string }>(m.extra, {});
+  const { tool_calls, tool_call_id } = json<{ tool_calls?: ToolCall[]; tool_call_id?: string }>(m.extra, {});
+  const extra = { ...(tool_calls ? { tool_calls } : {}), ...(tool_call_id ? { tool_call_id } : {}) };
   return {
     id: messageId(t.id_prefix, m.seq),
     object: "thread.message",
@@ -83,4 +84,9 @@ export function turnShape(t: Pick<ThreadRow, "id" | "id_prefix">, r: TurnRow): T
     created_at: r.created_at,
     completed_at: r.completed_at,
   };
+}
+
+/** The Responses role a stored message had, when it differs from its role (a developer message is stored as system). */
+export function itemRoleOf(m: MessageRow): string | undefined {
+  return json<{ item_role?: string }>(m.extra, {}).item_role;
 }

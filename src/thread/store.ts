@@ -18,6 +18,7 @@ export interface ThreadRow {
   next_seq: number;
   next_turn: number;
   event_seq: number;
+  hidden: number;
 }
 
 export interface MessageRow {
@@ -58,6 +59,13 @@ export interface EventRow {
   created_at: number;
 }
 
+export interface ResponseRow {
+  turn: number;
+  parent: number | null;
+  request: string;
+  deleted: number;
+}
+
 export interface IdempotencyRow {
   key: string;
   body_hash: string;
@@ -85,11 +93,11 @@ export class ThreadStore {
     return this.rows<ThreadRow>("SELECT * FROM thread LIMIT 1")[0] ?? null;
   }
 
-  insertThread(t: Omit<ThreadRow, "message_count" | "input_tokens" | "output_tokens" | "next_seq" | "next_turn" | "event_seq">): void {
+  insertThread(t: Omit<ThreadRow, "message_count" | "input_tokens" | "output_tokens" | "next_seq" | "next_turn" | "event_seq" | "hidden"> & { hidden?: boolean }): void {
     this.sql.exec(
-      `INSERT INTO thread (id, tenant, id_prefix, created_at, updated_at, model, instructions, metadata, params, expires_after)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      t.id, t.tenant, t.id_prefix, t.created_at, t.updated_at, t.model, t.instructions, t.metadata, t.params, t.expires_after,
+      `INSERT INTO thread (id, tenant, id_prefix, created_at, updated_at, model, instructions, metadata, params, expires_after, hidden)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      t.id, t.tenant, t.id_prefix, t.created_at, t.updated_at, t.model, t.instructions, t.metadata, t.params, t.expires_after, t.hidden ? 1 : 0,
     );
   }
 
@@ -218,5 +226,25 @@ export class ThreadStore {
   /** Forgets idempotency keys older than cutoff (Unix ms). */
   pruneIdempotency(cutoff: number): void {
     this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", cutoff);
+  }
+
+  insertResponse(r: Omit<ResponseRow, "deleted">): void {
+    this.sql.exec("INSERT INTO responses (turn, parent, request) VALUES (?, ?, ?)", r.turn, r.parent, r.request);
+  }
+
+  /** A stored response by its turn, deleted ones included (a chain may still pass through them). */
+  response(turn: number): ResponseRow | null {
+    return this.rows<ResponseRow>("SELECT * FROM responses WHERE turn = ?", turn)[0] ?? null;
+  }
+
+  markResponseDeleted(turn: number): void {
+    this.sql.exec("UPDATE responses SET deleted = 1 WHERE turn = ?", turn);
+  }
+
+  /** The prompt columns of the messages with seq in [first, last], newest first. */
+  promptRowsBetween(first: number, last: number): PromptRow[] {
+    return this.rows<PromptRow>(
+      "SELECT seq, role, content, tokens, extra FROM messages WHERE seq >= ? AND seq <= ? ORDER BY seq DESC", first, last,
+    );
   }
 }

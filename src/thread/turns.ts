@@ -8,7 +8,7 @@ import type { Message, Turn, TurnResult, TurnStatus } from "../protocol/types.ts
 import { upstreamFor, upstreamTimeoutMs, type Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
-import { buildPrompt } from "./context.ts";
+import { buildPrompt, chainHistory, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
 import { messageShape, turnShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
@@ -33,6 +33,18 @@ export interface TurnOutcome {
   error: ApiError | null;
 }
 
+/** How a turn differs from a plain thread turn (the Responses API uses these). */
+export interface TurnOptions {
+  /** Instructions for this turn only, instead of the thread's (null: none). */
+  instructions?: string | null;
+  /** Build the prompt from a response chain ending at this turn's parent (null: a chain's first response). */
+  chainParent?: number | null;
+  /** Stored `extra` JSON per input message, instead of the one derived from its tool fields. */
+  extras?: (string | null)[];
+  /** Called inside the synchronous write block with the new turn's seq, to write alongside it. */
+  written?: (turnSeq: number) => void;
+}
+
 interface Running {
   seq: number;
   abort: AbortController;
@@ -51,8 +63,12 @@ export class TurnRunner {
   constructor(private readonly host: TurnHost) {}
 
   /** The upstream client, built once per object instance (configuration does not change while it lives). */
-  private upstream(): Upstream {
+  upstreamClient(): Upstream {
     return (this.client ??= upstreamFor(this.host.env));
+  }
+
+  private upstream(): Upstream {
+    return this.upstreamClient();
   }
 
   /** True while a turn is queued or running. */
@@ -71,7 +87,7 @@ export class TurnRunner {
    * commit together before the output gate lets any reply (or the upstream
    * request) out: an acknowledged message is never lost.
    */
-  start(body: TurnCreate): { turn: Turn; done: Promise<TurnOutcome> } {
+  start(body: TurnCreate, opts: TurnOptions = {}): { turn: Turn; done: Promise<TurnOutcome> } {
     const { store, events } = this.host;
     const thread = this.host.thread()!;
     const strategy = body.strategy ?? "enqueue";
@@ -87,7 +103,8 @@ export class TurnRunner {
     }
     const inputs = normalizeInput(body.input);
     const inputTokens = inputs.reduce((n, m) => n + estimateTokens(m.content), 0);
-    const budget = window - maxTokens - (thread.instructions ? estimateTokens(thread.instructions) : 0);
+    const instructions = opts.instructions !== undefined ? opts.instructions : thread.instructions;
+    const budget = window - maxTokens - (instructions ? estimateTokens(instructions) : 0);
     if (inputTokens > budget) {
       throw new BadRequestError(
         `The input is about ${inputTokens} tokens; the model ${model} has room for ${budget} after the instructions and max_tokens.`,
@@ -106,17 +123,18 @@ export class TurnRunner {
     const written = inputs.map((m, i): MessageRow => ({
       seq: first + i, role: m.role, content: m.content, status: "completed", turn: turnSeq, created_at: t,
       tokens: estimateTokens(m.content), metadata: m.metadata && Object.keys(m.metadata).length ? JSON.stringify(m.metadata) : null,
-      usage: null, extra: extraOf(m),
+      usage: null, extra: opts.extras?.[i] ?? extraOf(m),
     }));
     for (const row of written) store.insertMessage(row);
     store.updateThread({ updated_at: t });
+    opts.written?.(turnSeq);
 
     const turn = turnShape(thread, turnRow);
     events.emit({ type: "turn.created", turn });
     for (const row of written) events.emit({ type: "message.created", message: messageShape(thread, row) });
 
     this.pending++;
-    const done = this.chain.then(() => this.run(turnSeq, { model, params, maxTokens, budget: window - maxTokens }));
+    const done = this.chain.then(() => this.run(turnSeq, { model, params, maxTokens, budget: window - maxTokens, instructions, chainParent: opts.chainParent }));
     const settled = done.finally(() => {
       this.pending--;
       this.inflight.delete(turnSeq);
@@ -148,7 +166,8 @@ export class TurnRunner {
     this.running?.abort.abort();
   }
 
-  private async run(seq: number, plan: { model: string; params: Params; maxTokens: number; budget: number }): Promise<TurnOutcome> {
+  private async run(seq: number, plan: { model: string; params: Params; maxTokens: number; budget: number;
+    instructions: string | null; chainParent: number | null | undefined }): Promise<TurnOutcome> {
     const { store, events } = this.host;
     const thread = this.host.thread();
     const turnRow = store.turn(seq);
@@ -178,7 +197,10 @@ export class TurnRunner {
     };
     try {
       const upstream = this.upstream();
-      const prompt = buildPrompt(store, { instructions: thread.instructions, below: turnRow.output_seq, budget: plan.budget });
+      const history = plan.chainParent === undefined
+        ? threadHistory(store, turnRow.output_seq)
+        : chainHistory(store, turnRow, plan.chainParent);
+      const prompt = buildPrompt(history, { instructions: plan.instructions, budget: plan.budget });
       const { max_tokens: _, ...sampling } = plan.params;
       const stream = await upstream.client.chat.completions.create(
         { ...sampling, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens, stream: true,

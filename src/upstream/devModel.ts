@@ -3,7 +3,7 @@
  * reached through the same openai SDK code path as a real upstream, so every
  * endpoint can be tried offline. Local development only (see client.ts).
  */
-import { DEV_MODEL } from "./models.ts";
+import { DEV_EMBEDDING_DIMENSIONS, DEV_MODEL } from "./models.ts";
 import { estimateTokens } from "../thread/tokens.ts";
 
 interface ChatRequest {
@@ -21,9 +21,10 @@ export function devEchoReply(messages: ChatRequest["messages"]): string {
   return `You said: ${said} (dev/echo: user message ${turns} of ${messages.length} messages in context)`;
 }
 
-/** A fetch that answers POST …/chat/completions in OpenAI's wire format, JSON or SSE. */
+/** A fetch that answers POST …/chat/completions (JSON or SSE) and …/embeddings in OpenAI's wire format. */
 export const devEchoFetch: typeof fetch = async (input, init) => {
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  if (url.endsWith("/embeddings")) return devEmbeddings(JSON.parse(String(init?.body ?? "{}")) as EmbeddingRequest);
   if (!url.endsWith("/chat/completions")) {
     return Response.json({ error: { message: `dev/echo does not serve ${new URL(url).pathname}`, type: "invalid_request_error" } }, { status: 404 });
   }
@@ -69,3 +70,55 @@ export const devEchoFetch: typeof fetch = async (input, init) => {
   });
   return new Response(stream, { headers: { "content-type": "text/event-stream" } });
 };
+
+interface EmbeddingRequest {
+  input?: unknown;
+  dimensions?: number;
+  encoding_format?: "float" | "base64";
+}
+
+/**
+ * dev/echo's embedding of one input: character trigrams hashed into a small
+ * unit vector, so equal texts get equal vectors and texts sharing words get
+ * close ones. Deterministic; not a language model.
+ */
+export function devEmbedding(text: string, dimensions = DEV_EMBEDDING_DIMENSIONS): number[] {
+  const v = new Array<number>(dimensions).fill(0);
+  const padded = ` ${text.toLowerCase()} `;
+  for (let i = 0; i + 3 <= padded.length; i++) {
+    const h = fnv1a(padded.slice(i, i + 3));
+    v[h % dimensions]! += h & 0x8000_0000 ? -1 : 1;
+  }
+  const norm = Math.hypot(...v);
+  return norm === 0 ? v.map((_, i) => (i === 0 ? 1 : 0)) : v.map((x) => x / norm);
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Answers POST …/embeddings: one vector per input, as floats or (encoding_format "base64") little-endian float32. */
+function devEmbeddings(body: EmbeddingRequest): Response {
+  const inputs: unknown[] = Array.isArray(body.input) && body.input.some((x) => typeof x !== "number") ? body.input : [body.input];
+  const dims = Number.isInteger(body.dimensions) && body.dimensions! > 0 && body.dimensions! <= 4096 ? body.dimensions! : DEV_EMBEDDING_DIMENSIONS;
+  const texts = inputs.map((x) => (typeof x === "string" ? x : JSON.stringify(x ?? "")));
+  const tokens = texts.reduce((n, t) => n + estimateTokens(t), 0);
+  return Response.json({
+    object: "list",
+    model: DEV_MODEL,
+    data: texts.map((t, index) => {
+      const vector = devEmbedding(t, dims);
+      return { object: "embedding", index, embedding: body.encoding_format === "base64" ? float32Base64(vector) : vector };
+    }),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
+function float32Base64(vector: number[]): string {
+  const bytes = new Uint8Array(new Float32Array(vector).buffer);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}

@@ -21,3 +21,29 @@ export const DEFAULT_MAX_TOKENS = 1_024;
 export function contextWindow(model: string): number {
   return CONTEXT_WINDOWS[model] ?? DEFAULT_CONTEXT_WINDOW;
 }
+
+/** Embedding models this deployment lists in GET /v1/models (POST /v1/embeddings passes any model through). */
+export const EMBEDDING_MODELS: readonly string[] = ["@cf/baai/bge-large-en-v1.5"];
+
+/** Dimensions of dev/echo's embeddings when the request does not ask for `dimensions`. */
+export const DEV_EMBEDDING_DIMENSIONS = 16;
+
+/**
+ * The IDs GET /v1/models lists, without duplicates: the known chat models, the
+ * default model, the embedding models, then the extra IDs of `extra` (the
+ * MODELS setting). dev/echo is listed only when it is the one answering.
+ */
+export function servedModelIds(opts: { defaultModel?: string | undefined; extra?: string | undefined; dev: boolean }): string[] {
+  const chat = Object.keys(CONTEXT_WINDOWS).filter((id) => id !== DEV_MODEL);
+  const extra = (opts.extra ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const ids = [...chat, opts.defaultModel || DEFAULT_MODEL, ...EMBEDDING_MODELS, ...extra, DEV_MODEL];
+  return [...new Set(ids)].filter((id) => opts.dev || id !== DEV_MODEL);
+}
+
+/** Who owns a model, OpenAI's `owned_by`: the publisher in `@cf/<publisher>/…` or `<publisher>/…`. */
+export function modelOwner(id: string): string {
+  if (id === DEV_MODEL) return "durable-threads";
+  const parts = id.split("/");
+  if (parts[0]?.startsWith("@") && parts.length >= 3) return parts[1]!;
+  return parts.length >= 2 && parts[0] ? parts[0] : "upstream";
+}

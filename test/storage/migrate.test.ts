@@ -23,6 +23,8 @@ describe("schema migrations", () => {
       state.storage.sql.exec("DROP TABLE turns");
       state.storage.sql.exec("DROP TABLE events");
       state.storage.sql.exec("DROP TABLE idempotency");
+      state.storage.sql.exec("DROP TABLE responses");
+      state.storage.sql.exec("ALTER TABLE thread DROP COLUMN hidden");
       state.storage.sql.exec("DELETE FROM schema_migrations WHERE version > 1");
     });
     await evictDurableObject(stub);

@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { buildPrompt } from "../../src/thread/context.ts";
+import { buildPrompt, threadHistory } from "../../src/thread/context.ts";
 import { ThreadStore } from "../../src/thread/store.ts";
 import { estimateTokens } from "../../src/thread/tokens.ts";
 import { api, createThread, threadStubFor, useMockUpstream } from "../helpers.ts";
@@ -73,7 +73,10 @@ describe("context builder", () => {
         "INSERT INTO messages (seq, role, content, status, created_at, tokens, extra) VALUES (?, ?, ?, 'completed', 0, 10, ?)",
         i + 1, role, `${role} ${i + 1}`, extra));
       const store = new ThreadStore(sql);
-      return { cut: buildPrompt(store, { instructions: null, below: 7, budget: 35 }), whole: buildPrompt(store, { instructions: null, below: 7, budget: 60 }) };
+      return {
+        cut: buildPrompt(threadHistory(store, 7), { instructions: null, budget: 35 }),
+        whole: buildPrompt(threadHistory(store, 7), { instructions: null, budget: 60 }),
+      };
     });
     expect(plan.cut.messages.map((m) => m.content)).toEqual(["user 5", "assistant 6"]);
     expect(plan.whole.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "tool", "user", "assistant"]);

@@ -1,0 +1,173 @@
+/** The Responses API inside a ThreadObject: a response is a turn, stored with what its request asked for. */
+import { BadRequestError, NotFoundError } from "../errors.ts";
+import type { MessageItemInput, ResponseCreate, ResponseObject, ResponseRequest } from "../protocol/openai.ts";
+import type { MessageCreate, TurnCreate } from "../protocol/schemas.ts";
+import type { TurnResult } from "../protocol/types.ts";
+import { ephemeralResponse, ephemeralStream } from "../responses/ephemeral.ts";
+import { ResponseEventWriter } from "../responses/events.ts";
+import { responseId } from "../responses/ids.ts";
+import { itemOf, responseObject } from "../responses/shape.ts";
+import type { Upstream } from "../upstream/client.ts";
+import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
+import { ancestorHistory, buildPrompt, threadHistory } from "./context.ts";
+import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
+import { messageId, messageShape, seqOf, turnShape } from "./shapes.ts";
+import type { PromptRow, ThreadRow, ThreadStore } from "./store.ts";
+import { estimateTokens } from "./tokens.ts";
+import type { TurnRunner } from "./turns.ts";
+
+/** Where a response's history comes from: the conversation this object is, or a chain of responses in it. */
+export type ResponseMode = { kind: "conversation" } | { kind: "chain"; previousTurnId: string | null };
+
+export interface ResponsesDeps {
+  store: ThreadStore;
+  turns: TurnRunner;
+  events: EventLog;
+  thread(): ThreadRow;
+  upstream(): Upstream;
+  /** The turn's result once it has ended (a failed turn throws its error). */
+  turnResult(seq: number): Promise<TurnResult>;
+  waitUntil(p: Promise<unknown>): void;
+}
+
+/** A Responses message item as the thread message it is stored as: developer becomes system, remembered in extra. */
+export function messageFromItem(item: MessageItemInput): { message: MessageCreate; extra: string | null } {
+  const content = typeof item.content === "string" ? item.content : item.content.map((p) => p.text).join("");
+  if (item.role === "developer") return { message: { role: "system", content }, extra: JSON.stringify({ item_role: "developer" }) };
+  return { message: { role: item.role, content }, extra: null };
+}
+
+export class Responses {
+  constructor(private readonly d: ResponsesDeps) {}
+
+  /** Creates a response: stored as a turn (store true) or generated without writing anything (store false). */
+  async create(body: ResponseCreate, mode: ResponseMode, conversationId: string | null): Promise<ResponseObject | ReadableStream<Uint8Array>> {
+    const t = this.d.thread();
+    const parent = mode.kind === "chain" && mode.previousTurnId ? this.parentSeq(t, mode.previousTurnId) : null;
+    const inputs = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
+    for (const [i, m] of inputs.entries()) {
+      if (m.message.content === "") throw new BadRequestError("Input items must have text.", typeof body.input === "string" ? "input" : `input[${i}].content`);
+    }
+    const request: ResponseRequest = {
+      instructions: body.instructions ?? null,
+      model: body.model ?? t.model,
+      metadata: body.metadata ?? {},
+      temperature: body.temperature ?? null,
+      top_p: body.top_p ?? null,
+      max_output_tokens: body.max_output_tokens ?? null,
+      previous_response_id: body.previous_response_id ?? null,
+      conversation: conversationId,
+      store: body.store ?? true,
+      ...(body.user ? { user: body.user } : {}),
+    };
+    // Instructions apply to this response only; a conversation's own instructions (if it is
+    // also a thread that has some) stand in when the request has none.
+    const instructions = body.instructions ?? (mode.kind === "conversation" ? t.instructions : null);
+    const params = {
+      ...(body.temperature != null ? { temperature: body.temperature } : {}),
+      ...(body.top_p != null ? { top_p: body.top_p } : {}),
+      ...(body.max_output_tokens != null ? { max_tokens: body.max_output_tokens } : {}),
+    };
+    if (!request.store) return this.ephemeral(body, mode, parent, inputs, instructions, request, params);
+
+    const turnBody: TurnCreate = { input: inputs.map((i) => i.message), model: body.model ?? undefined, params };
+    const { turn } = this.d.turns.start(turnBody, {
+      instructions,
+      chainParent: mode.kind === "chain" ? parent : undefined,
+      extras: inputs.map((i) => i.extra),
+      written: (seq) => this.d.store.insertResponse({ turn: seq, parent, request: JSON.stringify(request) }),
+    });
+    const seq = seqOf(turn.id, "turn", t.id_prefix)!;
+    if (!body.stream) {
+      await this.d.turnResult(seq);
+      return this.retrieve(turn.id);
+    }
+    return this.follow(seq);
+  }
+
+  /** The stored response of a turn; 404 if there is none or it was deleted. */
+  retrieve(turnId: string): ResponseObject {
+    const t = this.d.thread();
+    const seq = seqOf(turnId, "turn", t.id_prefix);
+    const row = seq === null ? null : this.d.store.response(seq);
+    const turnRow = seq === null ? null : this.d.store.turn(seq);
+    if (!row || row.deleted || !turnRow) throw new NotFoundError(`Response with id '${responseId(t.id, turnId)}' not found.`, "response_id");
+    const turn = turnShape(t, turnRow);
+    const out = this.d.store.message(turnRow.output_seq);
+    const reply = out ? itemOf(messageShape(t, out)) : null;
+    return responseObject(responseId(t.id, turn.id), turn, JSON.parse(row.request) as ResponseRequest, reply);
+  }
+
+  /** Deletes a stored response; responses that already continue it keep their history. */
+  delete(turnId: string): { id: string; object: "response"; deleted: true } {
+    const r = this.retrieve(turnId);
+    this.d.store.markResponseDeleted(seqOf(turnId, "turn", this.d.thread().id_prefix)!);
+    return { id: r.id, object: "response", deleted: true };
+  }
+
+  /** The seq of the turn of a stored response named as previous_response_id; 400 if there is none. */
+  private parentSeq(t: ThreadRow, turnId: string): number {
+    const seq = seqOf(turnId, "turn", t.id_prefix);
+    const row = seq === null ? null : this.d.store.response(seq);
+    if (seq === null || !row || row.deleted) {
+      throw new BadRequestError(`Previous response with id '${responseId(t.id, turnId)}' not found.`, "previous_response_id");
+    }
+    return seq;
+  }
+
+  /** Streams a stored response's events as the Responses API names them, until it ends. */
+  private follow(seq: number): ReadableStream<Uint8Array> {
+    const t = this.d.thread();
+    const turnRow = this.d.store.turn(seq)!;
+    const turnId = turnShape(t, turnRow).id;
+    const replyId = messageId(t.id_prefix, turnRow.output_seq);
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    let open = true;
+    const out = new ResponseEventWriter((b) => {
+      if (open) writer.write(b).catch(() => (open = false));
+    });
+    out.created(this.retrieve(turnId));
+    // The turn runs after this synchronous block, so subscribing here misses nothing.
+    const unsubscribe = this.d.events.subscribe((e) => {
+      if (turnOfEvent(e) !== turnId) return;
+      if (e.type === "message.created" && e.message.id === replyId) out.itemAdded(replyId);
+      else if (e.type === "message.delta") out.delta(e.delta);
+      else if (isTurnEnd(e)) {
+        unsubscribe();
+        out.finished(this.retrieve(turnId));
+        open = false;
+        writer.close().catch(() => {});
+      }
+    });
+    this.d.waitUntil(this.d.turns.whenDone(seq)?.catch(() => {}) ?? Promise.resolve());
+    return readable;
+  }
+
+  /** store:false: the same history and prompt, read but never written. */
+  private ephemeral(body: ResponseCreate, mode: ResponseMode, parent: number | null, inputs: { message: MessageCreate }[],
+    instructions: string | null, request: ResponseRequest, params: { temperature?: number; top_p?: number; max_tokens?: number }) {
+    const upstream = this.d.upstream();
+    const model = upstream.dev ? DEV_MODEL : request.model;
+    const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
+    const budget = contextWindow(model) - maxTokens;
+    const input: PromptRow[] = inputs.map((m, i) => ({
+      seq: -i, role: m.message.role, content: m.message.content, tokens: estimateTokens(m.message.content), extra: null,
+    })).reverse();
+    const store = this.d.store;
+    const past = mode.kind === "conversation"
+      ? threadHistory(store, Number.MAX_SAFE_INTEGER)
+      : ancestorHistory(store, parent);
+    function* history() {
+      yield* input;
+      yield* past;
+    }
+    const prompt = buildPrompt(history(), { instructions, budget });
+    if (prompt.included < input.length) {
+      throw new BadRequestError(`The input does not fit the model's context window.`, "input", "context_length_exceeded");
+    }
+    const { max_tokens: _, ...sampling } = params;
+    const r = { upstream, messages: prompt.messages, model, maxTokens, sampling, request: { ...request, model } };
+    return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
+  }
+}
