@@ -11,7 +11,15 @@ export default defineConfig({
             miniflare: {
               // Upstream calls go to the mock (test/helpers.ts routes this host to it),
               // with no SDK retries so that an injected fault is seen once.
-              bindings: { OPENAI_BASE_URL: "http://mock-upstream.test/v1", OPENAI_API_KEY: "test-key", UPSTREAM_MAX_RETRIES: "0", UPSTREAM_TIMEOUT_MS: "1500" },
+              bindings: { OPENAI_BASE_URL: "http://mock-upstream.test/v1", OPENAI_API_KEY: "test-key", UPSTREAM_MAX_RETRIES: "0", UPSTREAM_TIMEOUT_MS: "1500",
+                // Tenants for the tests (test/helpers.ts sends the "local" key by default); the
+                // last key is given as its digest: sha256("sk-carol").
+                API_KEYS: JSON.stringify({
+                  "sk-test-local": "local", "sk-alice": "alice", "sk-bob": "bob",
+                  "sha256:1d0e7afc963efdf084924177294d02cc02800e540bf46e7b846529396be4eddf": "carol",
+                }),
+                // High enough for every test here; the rate-limit test empties the bucket itself.
+                TURNS_PER_MINUTE: "600" },
             },
           }),
         ],

@@ -17,4 +17,12 @@ export interface Env {
   UPSTREAM_MAX_RETRIES?: string;
   /** Comma-separated model IDs that GET /v1/models lists besides the known ones. */
   MODELS?: string;
+  /** Secret: JSON object of API keys (or "sha256:<hex>" digests) to tenant names. */
+  API_KEYS?: string;
+  /** "none": serve without API keys on purpose (every request is tenant "local"). */
+  AUTH_MODE?: string;
+  MAX_BODY_BYTES?: string;
+  MAX_CONTENT_BYTES?: string;
+  MAX_INPUT_MESSAGES?: string;
+  TURNS_PER_MINUTE?: string;
 }

@@ -2,6 +2,10 @@
 import { Router, type IRequest } from "itty-router";
 import type { Env } from "./env.ts";
 import { errorResponse, NotFoundError } from "./errors.ts";
+import { authenticate } from "./http/auth.ts";
+import type { AuthedRequest } from "./http/context.ts";
+import { tenantOfTicket, ticketCreate } from "./http/tickets.ts";
+import { applyLimitSettings } from "./protocol/limits.ts";
 import { messageCreate, messageDelete, messageList, messageRetrieve } from "./http/messages.ts";
 import { chatCompletionCreate, embeddingCreate, modelList, modelRetrieve } from "./http/passthrough.ts";
 import { threadCreate, threadDelete, threadList, threadRetrieve, threadUpdate } from "./http/threads.ts";
@@ -13,8 +17,28 @@ export { ThreadObject } from "./thread/ThreadObject.ts";
 export { DirectoryObject } from "./directory/DirectoryObject.ts";
 
 const router = Router<IRequest, [Env, ExecutionContext]>({
+  before: [authenticateRequest],
   catch: (err: unknown) => errorResponse(err),
 });
+
+/**
+ * Runs before every route: applies this deployment's limits and finds the
+ * tenant. A WebSocket upgrade without an Authorization header may carry a
+ * ticket instead; its tenant is read here and the ticket itself is checked
+ * (and used up) by the thread's object.
+ */
+async function authenticateRequest(req: IRequest, env: Env): Promise<void> {
+  applyLimitSettings(env as unknown as Record<string, unknown>);
+  const authed = req as AuthedRequest;
+  const ticket = new URL(req.url).searchParams.get("ticket");
+  if (ticket !== null && !req.headers.has("authorization") && /^\/v1\/threads\/[^/]+\/ws$/.test(new URL(req.url).pathname)) {
+    authed.tenant = tenantOfTicket(ticket);
+    authed.authVia = "ticket";
+    return;
+  }
+  authed.tenant = await authenticate(req, env);
+  authed.authVia = "bearer";
+}
 
 router
   .post("/v1/threads", threadCreate)
@@ -31,6 +55,7 @@ router
   .post("/v1/threads/:id/turns/:turn_id/cancel", turnCancel)
   .get("/v1/threads/:id/events", eventsStream)
   .get("/v1/threads/:id/ws", threadSocket)
+  .post("/v1/threads/:id/ws-tickets", ticketCreate)
   .post("/v1/conversations", conversationCreate)
   .get("/v1/conversations/:id", conversationRetrieve)
   .post("/v1/conversations/:id", conversationUpdate)

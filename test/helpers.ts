@@ -3,6 +3,10 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, vi } from "vitest";
 import { MockUpstream } from "./mock/upstream.ts";
 
+/** The API key of tenant "local" in the test configuration (vitest.config.ts). */
+export const LOCAL_KEY = "sk-test-local";
+export const AUTH = { Authorization: `Bearer ${LOCAL_KEY}` };
+
 /** Where the test configuration points OPENAI_BASE_URL; no such host exists. */
 export const MOCK_BASE = "http://mock-upstream.test/v1";
 
@@ -32,7 +36,7 @@ export interface ApiResult<T = any> {
 
 /** Calls the Worker; a body object is sent as JSON, a string as it is. */
 export async function api<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult<T>> {
-  const init: RequestInit = { method, headers: { "content-type": "application/json", ...headers } };
+  const init: RequestInit = { method, headers: { "content-type": "application/json", ...AUTH, ...headers } };
   if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
   const res = await exports.default.fetch(`http://worker.test${path}`, init);
   const text = await res.text();
@@ -135,13 +139,13 @@ export class SseReader {
 /** POSTs to the Worker and returns the raw response (for streams). */
 export function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return exports.default.fetch(`http://worker.test${path}`, {
-    method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body),
+    method: "POST", headers: { "content-type": "application/json", ...AUTH, ...headers }, body: JSON.stringify(body),
   });
 }
 
 /** GETs from the Worker and returns the raw response (for streams). */
 export function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-  return exports.default.fetch(`http://worker.test${path}`, { headers });
+  return exports.default.fetch(`http://worker.test${path}`, { headers: { ...AUTH, ...headers } });
 }
 
 /** Waits until check() is truthy, polling every 10 ms, at most `ms`. */

@@ -33,6 +33,27 @@ export class DirectoryObject extends DurableObject<Env> {
     );
   }
 
+  /**
+   * Takes one turn from the tenant's token bucket (perMinute tokens, refilled
+   * continuously); returns null, or the seconds until a token is free. The
+   * bucket lives in memory: the object is only evicted after it has been idle,
+   * and an idle bucket would be full again anyway.
+   */
+  async takeTurn(perMinute: number): Promise<number | null> {
+    const now = Date.now();
+    const rate = perMinute / 60_000;
+    this.tokens = Math.min(perMinute, (this.tokens ?? perMinute) + (now - this.refilledAt) * rate);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return null;
+    }
+    return Math.max(1, Math.ceil((1 - this.tokens) / rate / 1000));
+  }
+
+  private tokens: number | null = null;
+  private refilledAt = Date.now();
+
   async remove(id: string): Promise<void> {
     this.ctx.storage.sql.exec("DELETE FROM threads WHERE id = ?", id);
   }

@@ -7,9 +7,18 @@ import { LIMITS } from "../protocol/limits.ts";
 import { parseWith } from "./parse.ts";
 import { ThreadId } from "../protocol/schemas.ts";
 
-/** The tenant of a request. Until API keys exist (see the hardening issue) everyone is tenant "local". */
-export function tenantOf(_req: Request, _env: Env): string {
-  return "local";
+/** A request after the router's `before` step: its tenant and how it proved it. */
+export interface AuthedRequest extends IRequest {
+  tenant: string;
+  /** "bearer": an API key; "ticket": an unverified WebSocket ticket the thread's object will check. */
+  authVia: "bearer" | "ticket";
+}
+
+/** The tenant the router's authentication step found for this request. */
+export function tenantOf(req: Request, _env: Env): string {
+  const tenant = (req as Partial<AuthedRequest>).tenant;
+  if (!tenant) throw new Error("request reached a handler without authentication");
+  return tenant;
 }
 
 /** The Durable Object of a (tenant, thread): another tenant naming the same ID reaches a different, empty object. */

@@ -33,7 +33,7 @@ export async function chatCompletionCreate(req: IRequest, env: Env): Promise<Res
   const body = await readJsonObject(req);
   parseWith(ChatCompletionBody, body);
   // Always send a reply budget: Workers AI cuts replies at 256 tokens when the
-  // request names none. A client's own max_tokens or max_completion_tokens wins.
+  // request names none. A client's own max_tokens or max_completion_tokens wins (null counts as none).
   const request = body.max_tokens == null && body.max_completion_tokens == null ? { ...body, max_tokens: DEFAULT_MAX_TOKENS } : body;
   const { client } = upstreamFor(env);
   // asResponse() hands back the upstream's bytes unparsed, after the SDK has

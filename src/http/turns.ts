@@ -3,7 +3,7 @@ import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
 import { BadRequestError, unwrap } from "../errors.ts";
 import { TurnCreate } from "../protocol/schemas.ts";
-import { idempotencyOf, pathThread } from "./context.ts";
+import { idempotencyOf, pathThread, type AuthedRequest } from "./context.ts";
 import { parseBody, queryOf } from "./parse.ts";
 
 export const SSE_HEADERS = {
@@ -50,5 +50,9 @@ export async function threadSocket(req: IRequest, env: Env): Promise<Response> {
     throw new BadRequestError("This endpoint expects a WebSocket upgrade (Upgrade: websocket).");
   }
   const stub = pathThread(req, env);
-  return stub.fetch(req);
+  // The object is reached only through this Worker, so this header is ours: it says
+  // whether an API key was checked or a ticket remains to be checked (and used up).
+  const headers = new Headers(req.headers);
+  headers.set("x-durable-threads-auth", (req as AuthedRequest).authVia);
+  return stub.fetch(new Request(req.url, { method: "GET", headers }));
 }

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { LIMITS } from "./limits.ts";
 
 const utf8 = new TextEncoder();
-const byteLength = (s: string) => (s.length * 3 <= LIMITS.contentBytes ? s.length : utf8.encode(s).length);
+/** Whether s is at most limit bytes of UTF-8 (encoded only when its length alone cannot tell). */
+const fitsBytes = (s: string, limit: number) => s.length * 3 <= limit || utf8.encode(s).length <= limit;
 
 export const ThreadId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "must be 1-128 characters of A-Za-z0-9_.:-");
 
@@ -36,7 +37,7 @@ export type ExpiresAfter = z.infer<typeof ExpiresAfter>;
 const Model = z.string().min(1).max(256);
 const Instructions = z
   .string()
-  .refine((s) => byteLength(s) <= LIMITS.instructionsBytes, `at most ${LIMITS.instructionsBytes} bytes`);
+  .refine((s) => fitsBytes(s, LIMITS.instructionsBytes), `at most ${LIMITS.instructionsBytes} bytes`);
 
 export const ThreadCreate = z.strictObject({
   id: ThreadId.optional(),

@@ -2,7 +2,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { THREAD_MIGRATIONS } from "../../migrations/thread/index.ts";
 import type { Env } from "../env.ts";
-import { ApiError, BadRequestError, ConflictError, NotFoundError, outcome, type Outcome } from "../errors.ts";
+import { ApiError, AuthenticationError, BadRequestError, ConflictError, NotFoundError, outcome, RateLimitError, type Outcome } from "../errors.ts";
+import { newTicket } from "../http/tickets.ts";
+import { applyLimitSettings, LIMITS } from "../protocol/limits.ts";
 import type { ClientFrame, ListQuery, MessageCreate, ThreadCreate, ThreadUpdate, TurnCreate } from "../protocol/schemas.ts";
 import { listOf, type List, type Message, type Thread, type Turn, type TurnResult } from "../protocol/types.ts";
 import { applyMigrations, hasSchema } from "../storage/migrate.ts";
@@ -24,6 +26,9 @@ import { checkContentSize, extraOf, TurnRunner } from "./turns.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
+/** How long a WebSocket ticket is valid. */
+const TICKET_TTL_MS = 60_000;
+
 /** Streamed deltas stay in the resume buffer this long; other events a day. */
 const DELTA_RETENTION_MS = 3600 * 1000;
 const EVENT_RETENTION_MS = 24 * 3600 * 1000;
@@ -41,6 +46,7 @@ export class ThreadObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    applyLimitSettings(env as unknown as Record<string, unknown>);
     this.store = new ThreadStore(ctx.storage.sql);
     // The constructor also runs when the object wakes after eviction or
     // hibernation; blockConcurrencyWhile keeps every request and socket message
@@ -147,6 +153,7 @@ export class ThreadObject extends DurableObject<Env> {
   async respond(tenant: string, id: string, body: ResponseCreate, mode: ResponseMode, conversationId: string | null):
     Promise<Outcome<ResponseObject | ReadableStream<Uint8Array>>> {
     return outcome(async () => {
+      await this.rateLimit(tenant);
       if (mode.kind === "chain" && mode.previousTurnId === null && !this.ready()) {
         // store:false must write nothing, so a new chain only gets a thread when it is stored.
         if (body.store !== false) this.insertThread(tenant, id, { model: body.model }, undefined, true);
@@ -257,8 +264,7 @@ export class ThreadObject extends DurableObject<Env> {
   /** Runs a turn and answers when it has ended: the turn with its reply, or the error that failed it. */
   async runTurn(body: TurnCreate, idem?: IdempotencyKey): Promise<Outcome<TurnResult>> {
     return outcome(async () => {
-      this.required();
-      const seen = recall<{ turn: number }>(this.store, idem);
+      const seen = await this.admitTurn<{ turn: number }>(idem);
       const seq = seen ? seen.turn : this.startTurn(body, idem).turn;
       return this.turnResult(seq);
     });
@@ -266,9 +272,8 @@ export class ThreadObject extends DurableObject<Env> {
 
   /** Starts a turn (or finds the one an idempotent retry names) and streams its events as SSE until it ends. */
   async streamTurn(body: TurnCreate, idem?: IdempotencyKey): Promise<Outcome<ReadableStream<Uint8Array>>> {
-    return outcome(() => {
-      this.required();
-      const seen = recall<{ turn: number; after: number }>(this.store, idem);
+    return outcome(async () => {
+      const seen = await this.admitTurn<{ turn: number; after: number }>(idem);
       const { turn: seq, after } = seen ?? this.startTurn(body, idem);
       const turnId = turnShape(this.required(), this.store.turn(seq)!).id;
       const stream = followEvents(this.events, {
@@ -316,7 +321,14 @@ export class ThreadObject extends DurableObject<Env> {
   override async fetch(req: Request): Promise<Response> {
     const t = this.threadRow();
     if (!t) return new NotFoundError("No thread found with that id.", "thread_id").toResponse();
-    const afterParam = new URL(req.url).searchParams.get("after");
+    const url = new URL(req.url);
+    if (req.headers.get("x-durable-threads-auth") !== "bearer") {
+      const ticket = url.searchParams.get("ticket") ?? "";
+      if (!this.store.takeTicket(await bodyHash(ticket), Date.now())) {
+        return new AuthenticationError("Invalid, expired or already used WebSocket ticket.").toResponse();
+      }
+    }
+    const afterParam = url.searchParams.get("after");
     const after = afterParam === null ? null : Number(afterParam);
     if (after !== null && !(Number.isInteger(after) && after >= 0)) {
       return new BadRequestError("'after' must be a non-negative integer event seq.", "after").toResponse();
@@ -460,6 +472,40 @@ export class ThreadObject extends DurableObject<Env> {
     return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
   }
 
+  /**
+   * What an idempotent retry recorded, or null once the tenant's rate limit let
+   * a new turn through. The key is looked up again after the wait, and start()
+   * follows synchronously, so two concurrent retries still start one turn.
+   */
+  private async admitTurn<T>(idem: IdempotencyKey | undefined): Promise<T | null> {
+    const t = this.required();
+    const seen = recall<T>(this.store, idem);
+    if (seen) return seen;
+    await this.rateLimit(t.tenant);
+    return recall<T>(this.store, idem);
+  }
+
+  /** Takes a turn from the tenant's token bucket; 429 with Retry-After when it is empty. */
+  private async rateLimit(tenant: string): Promise<void> {
+    const wait = await this.directory(tenant).takeTurn(LIMITS.turnsPerMinute);
+    if (wait !== null) {
+      throw new RateLimitError(`Rate limit reached: at most ${LIMITS.turnsPerMinute} turns per minute (TURNS_PER_MINUTE).`, wait);
+    }
+  }
+
+  /** A single-use WebSocket ticket for this thread, valid for TICKET_TTL_MS. */
+  async issueTicket(): Promise<Outcome<{ object: "thread.ws_ticket"; ticket: string; expires_at: number; url: string }>> {
+    return outcome(async () => {
+      const t = this.required();
+      const ticket = newTicket(t.tenant);
+      const expiresAt = Date.now() + TICKET_TTL_MS;
+      this.store.pruneTickets(Date.now());
+      this.store.insertTicket(await bodyHash(ticket), expiresAt);
+      return { object: "thread.ws_ticket" as const, ticket, expires_at: Math.floor(expiresAt / 1000),
+        url: `/v1/threads/${encodeURIComponent(t.id)}/ws?ticket=${ticket}` };
+    });
+  }
+
   /** Starts a turn and records it under the idempotency key: `turn` is its seq, `after` the event seq before it. */
   private startTurn(body: TurnCreate, idem?: IdempotencyKey): { turn: number; after: number } {
     const after = this.events.lastSeq();
@@ -472,10 +518,9 @@ export class ThreadObject extends DurableObject<Env> {
   }
 
   private async startTurnFromSocket(frame: Extract<ClientFrame, { type: "turn.create" }>): Promise<Turn> {
-    this.required();
     const { type: _, request_id, ...body } = frame;
     const idem = request_id ? { key: `ws:${request_id}`, hash: await bodyHash(body) } : undefined;
-    const seen = recall<{ turn: number }>(this.store, idem);
+    const seen = await this.admitTurn<{ turn: number }>(idem);
     const seq = seen ? seen.turn : this.startTurn(body, idem).turn;
     return turnShape(this.required(), this.store.turn(seq)!);
   }

@@ -247,4 +247,19 @@ export class ThreadStore {
       "SELECT seq, role, content, tokens, extra FROM messages WHERE seq >= ? AND seq <= ? ORDER BY seq DESC", first, last,
     );
   }
+
+  insertTicket(hash: string, expiresAt: number): void {
+    this.sql.exec("INSERT INTO ws_tickets (hash, expires_at) VALUES (?, ?)", hash, expiresAt);
+  }
+
+  /** Consumes a ticket: true if it existed and had not expired; it is gone either way. */
+  takeTicket(hash: string, now: number): boolean {
+    const row = this.rows<{ expires_at: number }>("DELETE FROM ws_tickets WHERE hash = ? RETURNING expires_at", hash)[0];
+    return row !== undefined && row.expires_at > now;
+  }
+
+  /** Forgets expired tickets. */
+  pruneTickets(now: number): void {
+    this.sql.exec("DELETE FROM ws_tickets WHERE expires_at <= ?", now);
+  }
 }

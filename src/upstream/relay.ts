@@ -26,7 +26,7 @@ export function relaySse(upstream: ReadableStream<Uint8Array>, idleMs: number): 
 
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      clearTimeout(watchdog);
+      // Only the wait for the upstream is timed: a client slow to read is not a stalled upstream.
       watchdog = setTimeout(() => {
         stalled = true;
         // Cancelling the reader resolves the pending read() with done, which ends the loop below.
@@ -37,18 +37,19 @@ export function relaySse(upstream: ReadableStream<Uint8Array>, idleMs: number): 
           const { value, done } = await reader.read();
           if (stalled) {
             controller.enqueue(errorFrame(new UpstreamError("The upstream model stopped sending in the middle of its reply.", "upstream_timeout")));
-            return finish(controller);
+            return controller.close();
           }
-          if (done) return finish(controller);
+          if (done) return controller.close();
           if (value.byteLength === 0) continue;
           last2 = value.byteLength >= 2 ? [value[value.byteLength - 2]!, value[value.byteLength - 1]!] : [last2[1]!, value[0]!];
-          controller.enqueue(value);
-          return;
+          return controller.enqueue(value);
         }
       } catch (err) {
         const detail = err instanceof Error ? err.message : String(err);
         controller.enqueue(errorFrame(new UpstreamError(`The upstream model's stream broke off: ${detail}`.slice(0, 500))));
-        finish(controller);
+        controller.close();
+      } finally {
+        clearTimeout(watchdog);
       }
     },
     cancel(reason) {
@@ -56,9 +57,4 @@ export function relaySse(upstream: ReadableStream<Uint8Array>, idleMs: number): 
       return reader.cancel(reason).catch(() => {});
     },
   }, { highWaterMark: 0 });
-
-  function finish(controller: ReadableStreamDefaultController<Uint8Array>) {
-    clearTimeout(watchdog);
-    controller.close();
-  }
 }

@@ -145,9 +145,13 @@ export interface RunningWorker {
   dispose(): Promise<void>;
 }
 
-/** The vars that point the Worker at a served mock, with no SDK retries so a fault is seen once. */
+/**
+ * The vars that point the Worker at a served mock, with no SDK retries so a fault
+ * is seen once, no API keys (AUTH_MODE=none: every request is tenant "local"),
+ * and a turn rate limit high enough for load tests and the bench.
+ */
 export function mockUpstreamVars(served: ServedMock): Record<string, string> {
-  return { OPENAI_BASE_URL: served.baseURL, OPENAI_API_KEY: "e2e-key", UPSTREAM_MAX_RETRIES: "0" };
+  return { OPENAI_BASE_URL: served.baseURL, OPENAI_API_KEY: "e2e-key", UPSTREAM_MAX_RETRIES: "0", AUTH_MODE: "none", TURNS_PER_MINUTE: "1000000" };
 }
 
 /**

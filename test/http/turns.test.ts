@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createThread, errorOf, parseSse, uniqueId, useMockUpstream } from "../helpers.ts";
+import { api, createThread, errorOf, parseSse, uniqueId, useMockUpstream, AUTH } from "../helpers.ts";
 
 const mock = useMockUpstream();
 
@@ -165,7 +165,7 @@ describe("POST /v1/threads/{id}/turns with stream: true", () => {
     const t = await createThread();
     await api("POST", `/v1/threads/${t.id}/messages`, { role: "user", content: "before" });
     const res = await exports.default.fetch(`http://worker.test/v1/threads/${t.id}/turns`, {
-      method: "POST", body: JSON.stringify({ input: "stream me please", stream: true }),
+      method: "POST", headers: AUTH, body: JSON.stringify({ input: "stream me please", stream: true }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
@@ -195,7 +195,7 @@ describe("POST /v1/threads/{id}/turns with stream: true", () => {
     const t = await createThread();
     mock.fail({ kind: "cut", afterChunks: 2 });
     const res = await exports.default.fetch(`http://worker.test/v1/threads/${t.id}/turns`, {
-      method: "POST", body: JSON.stringify({ input: "one two three four five", stream: true }),
+      method: "POST", headers: AUTH, body: JSON.stringify({ input: "one two three four five", stream: true }),
     });
     const frames = parseSse(await res.text());
     const end = frames.at(-1)!;
@@ -216,7 +216,7 @@ describe("POST /v1/threads/{id}/turns with stream: true", () => {
     const t = await createThread();
     mock.chunkDelayMs = 5;
     const res = await exports.default.fetch(`http://worker.test/v1/threads/${t.id}/turns`, {
-      method: "POST", body: JSON.stringify({ input: "a b c d e f", stream: true }),
+      method: "POST", headers: AUTH, body: JSON.stringify({ input: "a b c d e f", stream: true }),
     });
     const reader = res.body!.getReader();
     await reader.read();

@@ -24,6 +24,7 @@ describe("schema migrations", () => {
       state.storage.sql.exec("DROP TABLE events");
       state.storage.sql.exec("DROP TABLE idempotency");
       state.storage.sql.exec("DROP TABLE responses");
+      state.storage.sql.exec("DROP TABLE ws_tickets");
       state.storage.sql.exec("ALTER TABLE thread DROP COLUMN hidden");
       state.storage.sql.exec("DELETE FROM schema_migrations WHERE version > 1");
     });

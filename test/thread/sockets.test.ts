@@ -1,13 +1,13 @@
 import { evictDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createThread, eventually, threadStubFor, useMockUpstream } from "../helpers.ts";
+import { api, createThread, eventually, threadStubFor, useMockUpstream, AUTH } from "../helpers.ts";
 
 const mock = useMockUpstream();
 
 /** A client socket that records every frame it receives. */
 async function connect(threadId: string, query = "") {
-  const res = await exports.default.fetch(`http://worker.test/v1/threads/${threadId}/ws${query}`, { headers: { Upgrade: "websocket" } });
+  const res = await exports.default.fetch(`http://worker.test/v1/threads/${threadId}/ws${query}`, { headers: { Upgrade: "websocket", ...AUTH } });
   if (res.status !== 101) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
   const ws = res.webSocket!;
   const frames: any[] = [];
@@ -149,7 +149,7 @@ describe("GET /v1/threads/{id}/ws", () => {
   it("refuses a plain GET and unknown threads with OpenAI-shaped errors", async () => {
     const t = await createThread();
     expect((await api("GET", `/v1/threads/${t.id}/ws`)).status).toBe(400);
-    const res = await exports.default.fetch(`http://worker.test/v1/threads/nope-${Date.now()}/ws`, { headers: { Upgrade: "websocket" } });
+    const res = await exports.default.fetch(`http://worker.test/v1/threads/nope-${Date.now()}/ws`, { headers: { Upgrade: "websocket", ...AUTH } });
     expect(res.status).toBe(404);
     expect((await res.json() as any).error.type).toBe("not_found_error");
   });
