@@ -1,13 +1,13 @@
 /** Zod schemas and wire shapes of the OpenAI-compatible Conversations and Responses surface. */
 import { z } from "zod";
-import { Metadata } from "./schemas.ts";
+import { Metadata, Text } from "./schemas.ts";
 
 /** Most items in one conversations.create or items.create call (OpenAI's limit). */
 export const MAX_ITEMS_PER_CALL = 20;
 
 const TextPart = z.object({
   type: z.enum(["input_text", "output_text"]),
-  text: z.string(),
+  text: Text(),
   annotations: z.array(z.unknown()).optional(),
   logprobs: z.array(z.unknown()).optional(),
 }).strict();
@@ -16,7 +16,7 @@ const TextPart = z.object({
 export const MessageItemInput = z.object({
   type: z.literal("message").optional(),
   role: z.enum(["user", "assistant", "system", "developer"]),
-  content: z.union([z.string(), z.array(TextPart).min(1, "must not be empty")]),
+  content: z.union([Text(), z.array(TextPart).min(1, "must not be empty")]),
   // Present when a client sends back an item it received (e.g. a response's output); ignored.
   id: z.string().max(256).optional(),
   status: z.enum(["in_progress", "completed", "incomplete"]).optional(),
@@ -38,9 +38,9 @@ export const ItemsCreate = z.strictObject({
 const ConversationRef = z.union([z.string().min(1).max(256), z.strictObject({ id: z.string().min(1).max(256) })]);
 
 export const ResponseCreate = z.strictObject({
-  input: z.union([z.string(), z.array(MessageItemInput).min(1, "must not be empty")]),
-  instructions: z.string().nullable().optional(),
-  model: z.string().min(1).max(256).optional(),
+  input: z.union([Text(), z.array(MessageItemInput).min(1, "must not be empty")]),
+  instructions: Text().nullable().optional(),
+  model: Text().min(1).max(256).optional(),
   conversation: ConversationRef.nullable().optional(),
   previous_response_id: z.string().min(1).max(512).nullable().optional(),
   store: z.boolean().nullable().optional(),

@@ -6,12 +6,19 @@ const utf8 = new TextEncoder();
 /** Whether s is at most limit bytes of UTF-8 (encoded only when its length alone cannot tell). */
 const fitsBytes = (s: string, limit: number) => s.length * 3 <= limit || utf8.encode(s).length <= limit;
 
+/**
+ * A string that can be stored and returned exactly: well-formed Unicode. A lone
+ * surrogate cannot be encoded as UTF-8, so SQLite would store something else;
+ * it is refused with a 400 instead.
+ */
+export const Text = () => z.string().refine((s) => s.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
+
 export const ThreadId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "must be 1-128 characters of A-Za-z0-9_.:-");
 
 export const Metadata = z
   .record(
-    z.string().max(LIMITS.metadataKeyChars, `keys are at most ${LIMITS.metadataKeyChars} characters`),
-    z.string().max(LIMITS.metadataValueChars, `values are at most ${LIMITS.metadataValueChars} characters`),
+    Text().max(LIMITS.metadataKeyChars, `keys are at most ${LIMITS.metadataKeyChars} characters`),
+    Text().max(LIMITS.metadataValueChars, `values are at most ${LIMITS.metadataValueChars} characters`),
   )
   .refine((m) => Object.keys(m).length <= LIMITS.metadataPairs, `at most ${LIMITS.metadataPairs} pairs`);
 export type Metadata = z.infer<typeof Metadata>;
@@ -24,7 +31,7 @@ export const Params = z.strictObject({
   frequency_penalty: z.number().min(-2).max(2).optional(),
   presence_penalty: z.number().min(-2).max(2).optional(),
   seed: z.number().int().optional(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).optional(),
+  stop: z.union([Text(), z.array(Text()).max(4)]).optional(),
 });
 export type Params = z.infer<typeof Params>;
 
@@ -34,9 +41,8 @@ export const ExpiresAfter = z.strictObject({
 });
 export type ExpiresAfter = z.infer<typeof ExpiresAfter>;
 
-const Model = z.string().min(1).max(256);
-const Instructions = z
-  .string()
+const Model = Text().min(1).max(256);
+const Instructions = Text()
   .refine((s) => fitsBytes(s, LIMITS.instructionsBytes), `at most ${LIMITS.instructionsBytes} bytes`);
 
 export const ThreadCreate = z.strictObject({
@@ -56,7 +62,7 @@ export const Role = z.enum(["system", "user", "assistant", "tool"]);
 export type Role = z.infer<typeof Role>;
 
 /** Message content: a string, at most LIMITS.contentBytes of UTF-8 (larger is a 413, see http/body.ts). */
-export const Content = z.string();
+export const Content = Text();
 
 const ToolCall = z.strictObject({
   id: z.string().min(1).max(256),
@@ -89,7 +95,7 @@ export type Strategy = z.infer<typeof Strategy>;
 
 export const TurnCreate = z.strictObject({
   input: z.union([
-    z.string().min(1, "must not be empty"),
+    Text().min(1, "must not be empty"),
     z.array(MessageCreate).min(1, "must not be empty"),
   ]),
   stream: z.boolean().optional(),

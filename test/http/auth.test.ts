@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createThread, errorOf, uniqueId, useMockUpstream } from "../helpers.ts";
+import { api, createThread, errorOf, threadStubFor, uniqueId, useMockUpstream } from "../helpers.ts";
 
 useMockUpstream();
 const as = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -100,7 +100,7 @@ describe("POST /v1/threads/{id}/ws-tickets", () => {
     expect((await connect(t.id, "wst_bG9jYWw_" + "a".repeat(32))).status).toBe(401);
     expect((await connect(t.id, "garbage")).status).toBe(401);
     const fresh = (await api("POST", `/v1/threads/${t.id}/ws-tickets`)).body;
-    await runInDurableObject(env.THREADS.get(env.THREADS.idFromName(JSON.stringify(["local", t.id]))), (_o, state) => {
+    await runInDurableObject(threadStubFor(t.id), (_o, state) => {
       state.storage.sql.exec("UPDATE ws_tickets SET expires_at = 0");
     });
     expect((await connect(t.id, fresh.ticket)).status).toBe(401);
@@ -110,19 +110,21 @@ describe("POST /v1/threads/{id}/ws-tickets", () => {
 describe("turn rate limit", () => {
   it("answers 429 with Retry-After once the tenant's bucket is empty, writing nothing", async () => {
     const t = await createThread();
-    const dir = env.DIRECTORY.get(env.DIRECTORY.idFromName("local"));
-    await runInDurableObject(dir, (obj: any) => {
+    const dir = env.DIRECTORY.get(env.DIRECTORY.idFromName("local")) as unknown as DurableObjectStub;
+    const drain = (obj: { tokens: number | null; refilledAt: number }) => {
       obj.tokens = 0;
       obj.refilledAt = Date.now();
-    });
+    };
+    await runInDurableObject<DurableObject, void>(dir, drain as never);
     const r = await api("POST", `/v1/threads/${t.id}/turns`, { input: "x" });
     expect(r.status).toBe(429);
     expect(errorOf(r).type).toBe("rate_limit_error");
     expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect((await api("GET", `/v1/threads/${t.id}`)).body.message_count).toBe(0);
-    await runInDurableObject(dir, (obj: any) => {
+    const refill = (obj: { tokens: number | null }) => {
       obj.tokens = null;
-    });
+    };
+    await runInDurableObject<DurableObject, void>(dir, refill as never);
     expect((await api("POST", `/v1/threads/${t.id}/turns`, { input: "x" })).status).toBe(200);
   });
 
