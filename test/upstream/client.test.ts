@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env.ts";
 import { ApiError } from "../../src/errors.ts";
 import { upstreamFor } from "../../src/upstream/client.ts";
-import { MockUpstream } from "../mock/upstream.ts";
+import { MockUpstream, type Fault } from "../mock/upstream.ts";
 
 const base = {} as Env;
 
@@ -81,5 +81,48 @@ describe("dev/echo", () => {
     const r = await up.client.chat.completions.create({ model: "x", max_tokens: 2, messages: [{ role: "user", content: "a b c" }] });
     expect(r.choices[0]!.finish_reason).toBe("length");
     expect(r.choices[0]!.message.content).toBe("You said: ");
+  });
+});
+
+describe("upstream retries", () => {
+  /** A client with retries on, over the mock; returns it with the mock. */
+  function retrying(...faults: Fault[]) {
+    const mock = new MockUpstream().fail(...faults);
+    const up = upstreamFor({ ...base, OPENAI_BASE_URL: "http://up.test/v1", UPSTREAM_MAX_RETRIES: "2" } as Env,
+      (input, init) => mock.handle(new Request(input, init)));
+    return { mock, client: up.client };
+  }
+  const ask = { model: "m", messages: [{ role: "user" as const, content: "hi you" }] };
+
+  it("retries a 503 and then answers", async () => {
+    const { mock, client } = retrying({ kind: "status", status: 503 });
+    const r = await client.chat.completions.create(ask);
+    expect(r.choices[0]!.message.content).toBe("echo(1): hi you");
+    expect(mock.chatRequests()).toHaveLength(2);
+  });
+
+  it("waits as long as a 429's Retry-After says before retrying", async () => {
+    const { mock, client } = retrying({ kind: "status", status: 429, headers: { "retry-after": "1" } });
+    const start = Date.now();
+    await client.chat.completions.create(ask);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(900);
+    expect(mock.chatRequests()).toHaveLength(2);
+  });
+
+  it("gives up after UPSTREAM_MAX_RETRIES", async () => {
+    const { mock, client } = retrying({ kind: "status", status: 500 }, { kind: "status", status: 500 }, { kind: "status", status: 500 });
+    await expect(client.chat.completions.create(ask)).rejects.toThrow();
+    expect(mock.chatRequests()).toHaveLength(3);
+  });
+
+  it("never retries once tokens have started to arrive", async () => {
+    const { mock, client } = retrying({ kind: "cut", afterChunks: 1 });
+    const stream = await client.chat.completions.create({ ...ask, stream: true });
+    let text = "";
+    await expect((async () => {
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    })()).rejects.toThrow();
+    expect(text).toBe("echo(1): ");
+    expect(mock.chatRequests()).toHaveLength(1);
   });
 });
