@@ -5,6 +5,7 @@ import turns from "./0002_turns.sql";
 import events from "./0003_events.sql";
 import responses from "./0004_responses.sql";
 import wsTickets from "./0005_ws_tickets.sql";
+import branch from "./0006_branch_messages.sql";
 
 export const THREAD_MIGRATIONS: readonly Migration[] = [
   { name: "0001_init", sql: init },
@@ -12,4 +13,5 @@ export const THREAD_MIGRATIONS: readonly Migration[] = [
   { name: "0003_events", sql: events },
   { name: "0004_responses", sql: responses },
   { name: "0005_ws_tickets", sql: wsTickets },
+  { name: "0006_branch_messages", sql: branch },
 ];

@@ -74,6 +74,8 @@ export class Responses {
     const { turn } = this.d.turns.start(turnBody, {
       instructions,
       chainParent: mode.kind === "chain" ? parent : undefined,
+      // A chain continuing a conversation's response lives here, with its history, but is not the conversation.
+      branch: mode.kind === "chain" && !t.hidden,
       extras: inputs.map((i) => i.extra),
       written: (seq) => this.d.store.insertResponse({ turn: seq, parent, request: JSON.stringify(request) }),
     });
@@ -127,7 +129,8 @@ export class Responses {
     const out = new ResponseEventWriter((b) => {
       if (open) writer.write(b).catch(() => (open = false));
     });
-    out.created(this.retrieve(turnId));
+    // A response that is not a background one is announced in progress, even while its turn waits its turn.
+    out.created({ ...this.retrieve(turnId), status: "in_progress" });
     // The turn runs after this synchronous block, so subscribing here misses nothing.
     const unsubscribe = this.d.events.subscribe((e) => {
       if (turnOfEvent(e) !== turnId) return;

@@ -32,6 +32,8 @@ export interface MessageRow {
   metadata: string | null;
   usage: string | null;
   extra: string | null;
+  /** 1 for a message of a response chain branching off a conversation (not one of its items), else null. */
+  branch?: number | null;
 }
 
 /** The columns the context builder needs, nothing more. */
@@ -128,11 +130,11 @@ export class ThreadStore {
 
   insertMessage(m: MessageRow): void {
     this.sql.exec(
-      `INSERT INTO messages (seq, role, content, status, turn, created_at, tokens, metadata, usage, extra)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      m.seq, m.role, m.content, m.status, m.turn, m.created_at, m.tokens, m.metadata, m.usage, m.extra,
+      `INSERT INTO messages (seq, role, content, status, turn, created_at, tokens, metadata, usage, extra, branch)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      m.seq, m.role, m.content, m.status, m.turn, m.created_at, m.tokens, m.metadata, m.usage, m.extra, m.branch ?? null,
     );
-    this.sql.exec("UPDATE thread SET message_count = message_count + 1");
+    if (!m.branch) this.sql.exec("UPDATE thread SET message_count = message_count + 1");
   }
 
   message(seq: number): MessageRow | null {
@@ -141,9 +143,9 @@ export class ThreadStore {
 
   /** Deletes one message; returns whether it existed. */
   deleteMessage(seq: number): boolean {
-    const deleted = this.sql.exec("DELETE FROM messages WHERE seq = ?", seq).rowsWritten > 0;
-    if (deleted) this.sql.exec("UPDATE thread SET message_count = message_count - 1");
-    return deleted;
+    const gone = this.rows<{ branch: number | null }>("DELETE FROM messages WHERE seq = ? RETURNING branch", seq)[0];
+    if (gone && !gone.branch) this.sql.exec("UPDATE thread SET message_count = message_count - 1");
+    return gone !== undefined;
   }
 
   /** One page of messages with seq strictly between above and below, in the given order, at most limit + 1 rows. */
@@ -152,14 +154,14 @@ export class ThreadStore {
     const hi = opts.below ?? Number.MAX_SAFE_INTEGER;
     const dir = opts.order === "asc" ? "ASC" : "DESC";
     return this.rows<MessageRow>(
-      `SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq ${dir} LIMIT ?`, lo, hi, opts.limit + 1,
+      `SELECT * FROM messages WHERE seq > ? AND seq < ? AND branch IS NULL ORDER BY seq ${dir} LIMIT ?`, lo, hi, opts.limit + 1,
     );
   }
 
   /** Newest first, the prompt columns of at most `limit` messages with seq below `below`. */
   promptRowsBelow(below: number, limit: number): PromptRow[] {
     return this.rows<PromptRow>(
-      "SELECT seq, role, content, tokens, extra FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?", below, limit,
+      "SELECT seq, role, content, tokens, extra FROM messages WHERE seq < ? AND branch IS NULL ORDER BY seq DESC LIMIT ?", below, limit,
     );
   }
 

@@ -41,6 +41,8 @@ export interface TurnOptions {
   chainParent?: number | null;
   /** Stored `extra` JSON per input message, instead of the one derived from its tool fields. */
   extras?: (string | null)[];
+  /** Mark the turn's messages as a branch: kept for its chain, but not the thread's (conversation's) own. */
+  branch?: boolean;
   /** Called inside the synchronous write block with the new turn's seq, to write alongside it. */
   written?: (turnSeq: number) => void;
 }
@@ -123,7 +125,7 @@ export class TurnRunner {
     const written = inputs.map((m, i): MessageRow => ({
       seq: first + i, role: m.role, content: m.content, status: "completed", turn: turnSeq, created_at: t,
       tokens: estimateTokens(m.content), metadata: m.metadata && Object.keys(m.metadata).length ? JSON.stringify(m.metadata) : null,
-      usage: null, extra: opts.extras?.[i] ?? extraOf(m),
+      usage: null, extra: opts.extras?.[i] ?? extraOf(m), branch: opts.branch ? 1 : null,
     }));
     for (const row of written) store.insertMessage(row);
     store.updateThread({ updated_at: t });
@@ -256,6 +258,8 @@ export class TurnRunner {
         // so the context budget keeps one safety margin throughout.
         tokens: Math.max(estimateTokens(text), (usage?.output_tokens ?? 0) + 4),
         metadata: null, usage: usage ? JSON.stringify(usage) : null, extra: null,
+        // A reply belongs where its input does (a conversation's items, or a branch off it).
+        branch: store.message(turnRow.input_first)?.branch ?? null,
       };
       store.insertMessage(row);
       output = messageShape(thread, row);

@@ -26,6 +26,7 @@ describe("schema migrations", () => {
       state.storage.sql.exec("DROP TABLE responses");
       state.storage.sql.exec("DROP TABLE ws_tickets");
       state.storage.sql.exec("ALTER TABLE thread DROP COLUMN hidden");
+      state.storage.sql.exec("ALTER TABLE messages DROP COLUMN branch");
       state.storage.sql.exec("DELETE FROM schema_migrations WHERE version > 1");
     });
     await evictDurableObject(stub);
