@@ -29,7 +29,10 @@ export async function conversationRetrieve(req: IRequest, env: Env): Promise<Res
 export async function conversationUpdate(req: IRequest, env: Env): Promise<Response> {
   const stub = conversationStub(req, env);
   const body = await parseBody(req, ConversationUpdate);
-  unwrap(await stub.update({ metadata: body.metadata ?? {} }));
+  unwrap(await stub.update({
+    ...(body.metadata !== undefined ? { metadata: body.metadata ?? {} } : {}),
+    ...(body.expires_after !== undefined ? { expires_after: body.expires_after } : {}),
+  }));
   return Response.json(unwrap(await stub.getConversation()));
 }
 

@@ -1,6 +1,6 @@
 /** Zod schemas and wire shapes of the OpenAI-compatible Conversations and Responses surface. */
 import { z } from "zod";
-import { Metadata, Text } from "./schemas.ts";
+import { ExpiresAfter, Metadata, Text } from "./schemas.ts";
 
 /** Most items in one conversations.create or items.create call (OpenAI's limit). */
 export const MAX_ITEMS_PER_CALL = 20;
@@ -25,11 +25,16 @@ export type MessageItemInput = z.infer<typeof MessageItemInput>;
 
 export const ConversationCreate = z.strictObject({
   metadata: Metadata.nullable().optional(),
+  /** Our extension: delete the conversation after this long idle (as for threads). */
+  expires_after: ExpiresAfter.nullable().optional(),
   items: z.array(MessageItemInput).max(MAX_ITEMS_PER_CALL, `at most ${MAX_ITEMS_PER_CALL} items`).nullable().optional(),
 });
 export type ConversationCreate = z.infer<typeof ConversationCreate>;
 
-export const ConversationUpdate = z.strictObject({ metadata: Metadata.nullable() });
+export const ConversationUpdate = z.strictObject({
+  metadata: Metadata.nullable().optional(),
+  expires_after: ExpiresAfter.nullable().optional(),
+});
 
 export const ItemsCreate = z.strictObject({
   items: z.array(MessageItemInput).min(1, "must not be empty").max(MAX_ITEMS_PER_CALL, `at most ${MAX_ITEMS_PER_CALL} items`),

@@ -91,7 +91,7 @@ export class ThreadObject extends DurableObject<Env> {
   /** Creates a conversation (a thread) with its first items, in one write. */
   async createConversation(tenant: string, id: string, body: ConversationCreate, idem?: IdempotencyKey): Promise<Outcome<Conversation>> {
     return outcome(async () => {
-      if (this.insertThread(tenant, id, { metadata: body.metadata ?? {} }, idem, false)) {
+      if (this.insertThread(tenant, id, { metadata: body.metadata ?? {}, expires_after: body.expires_after }, idem, false)) {
         this.appendRows(this.required(), (body.items ?? []).map(messageFromItem));
         await this.afterActivity();
       }

@@ -67,3 +67,15 @@ describe("ThreadObject alarm", () => {
     expect((await api("GET", `/v1/threads/${t.id}`)).status).toBe(200);
   });
 });
+
+describe("expiring conversations", () => {
+  it("deletes an idle conversation created with expires_after", async () => {
+    const c = (await api("POST", "/v1/conversations", { expires_after: { anchor: "last_active_at", seconds: 30 } })).body;
+    expect((await api("GET", `/v1/threads/${c.id}`)).body.expires_after).toEqual({ anchor: "last_active_at", seconds: 30 });
+    await runInDurableObject(threadStubFor(c.id), (_o, state) => {
+      state.storage.sql.exec("UPDATE thread SET updated_at = updated_at - 31");
+    });
+    expect(await runDurableObjectAlarm(threadStubFor(c.id))).toBe(true);
+    expect((await api("GET", `/v1/conversations/${c.id}`)).status).toBe(404);
+  });
+});
