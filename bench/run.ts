@@ -14,6 +14,11 @@
  * Worker, a Durable Object call), printed as a baseline so that the part of a
  * turn that could grow with the thread is visible on its own.
  *
+ * A second section (bench/live.ts) measures live WebSocket clients on the same
+ * Worker: bytes a client sends per turn at 10 and 1,000 messages (must be
+ * equal: the client never resends the history; exits 1 if not), the time for
+ * one turn to reach 100 sockets on one thread, and resume latency with ?after=SEQ.
+ *
  * Usage: npm run bench [-- --turns N]. Writes bench/results/latest.json and a dated copy.
  */
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -23,6 +28,7 @@ import { DatabaseSync } from "node:sqlite";
 import { MockUpstream } from "../test/mock/upstream.ts";
 import { apiClient, type Api } from "../test/e2e/client.ts";
 import { mockUpstreamVars, serveMockUpstream, startWorker } from "../test/e2e/harness.ts";
+import { formatLive, runLiveBench } from "./live.ts";
 
 const SIZES = [10, 1_000, 10_000];
 const TURNS = Number(argValue("--turns") ?? 50);
@@ -217,6 +223,11 @@ async function main(): Promise<number> {
     const counts = new Map<string, number>();
     for (const b of benches) counts.set(b.id, (await must(api, "GET", `/v1/threads/${b.id}`, undefined, 200)).message_count);
 
+    // Live WebSocket clients, on threads of their own (the files measured below are not touched).
+    const liveStarted = performance.now();
+    const live = await runLiveBench(worker.url, api, stamp);
+    const liveSeconds = round((performance.now() - liveStarted) / 1000, 1);
+
     // The files are measured once workerd has stopped and let go of them.
     await worker.dispose();
     worker = undefined;
@@ -248,6 +259,9 @@ async function main(): Promise<number> {
       ` turn time above it: ${(small.median_ms - baselineMs).toFixed(2)} ms at ${small.seeded}, ${(large.median_ms - baselineMs).toFixed(2)} ms at ${large.seeded.toLocaleString("en-US")}`);
     console.log(`bar: median at ${large.seeded.toLocaleString("en-US")} messages ${large.median_ms.toFixed(2)} ms ≤ ${BAR_RATIO}x` +
       ` median at ${small.seeded} messages ${small.median_ms.toFixed(2)} ms: ratio ${ratio.toFixed(2)}, ${barMet ? "MET" : "NOT MET"}`);
+    console.log("");
+    console.log(formatLive(live));
+    console.log("");
 
     const result = {
       date: new Date().toISOString(),
@@ -262,11 +276,12 @@ async function main(): Promise<number> {
       stored_bytes_per_message: marginalBytes,
       stored_bytes_target: BYTES_TARGET,
       bar: { rule: `median ms at ${large.seeded} messages <= ${BAR_RATIO} x median ms at ${small.seeded} messages`, ratio: round(ratio, 3), met: barMet },
+      live: { ...live, seconds: liveSeconds },
       total_seconds: round((performance.now() - t0) / 1000, 1),
     };
     for (const path of await writeResults(result)) console.log(`wrote ${path}`);
     console.log(`total ${result.total_seconds} s`);
-    return barMet ? 0 : 1;
+    return barMet && live.ws_bytes.met ? 0 : 1;
   } finally {
     await worker?.dispose().catch(() => {});
     await served.close();

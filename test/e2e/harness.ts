@@ -7,6 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -215,8 +216,73 @@ export async function startDevScript(): Promise<RunningWorker & { output(): stri
   const port = await freePort();
   const args = ["run", "dev", "--", "--port", String(port), "--persist-to", persistDir, "--env-file", emptyEnv,
     "--show-interactive-dev-session=false", "--log-level", "warn"];
+  const server = await spawnDevServer({ what: "npm run dev", command: "npm", args, port, env: process.env,
+    cleanup: () => rm(scratch, { recursive: true, force: true }) });
+  return { url: server.url, persistDir, dispose: server.stop, output: server.output };
+}
+
+export interface WranglerDevOptions {
+  /** `--persist-to`: where Durable Object storage lives. Owned by the caller: never removed here, so a restart can reuse it. */
+  persistDir: string;
+  /** Plain-text vars, each passed as `--var NAME:VALUE` (.dev.vars and .env are not read). */
+  vars?: Record<string, string>;
+  /** The port to listen on (127.0.0.1); a free one by default. */
+  port?: number;
+}
+
+export interface WranglerDev extends RunningWorker {
+  /** The process group of npx, wrangler, esbuild and workerd (the pid of npx). */
+  pgid: number;
+  /** Everything the processes printed so far. */
+  output(): string;
+  /**
+   * A crash: SIGKILL to the whole process group, with no chance to flush or close
+   * anything; resolves once no process of the group is left running. Storage is kept.
+   */
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs the real `wrangler dev` CLI (`npx wrangler dev`) in its own process group on
+ * 127.0.0.1, local only, with the given vars and `--persist-to`, and waits until it
+ * answers HTTP. Unlike startWorker, the caller can kill it like a crashing machine
+ * (kill) and start it again on the same storage. dispose stops it gracefully.
+ */
+export async function startWranglerDev(opts: WranglerDevOptions): Promise<WranglerDev> {
+  const scratch = await mkdtemp(join(tmpdir(), "durable-threads-wrangler-"));
+  // An explicit, empty env file, as in startDevScript: a local .dev.vars must not count.
+  const emptyEnv = join(scratch, "empty.env");
+  await writeFile(emptyEnv, "");
+  const port = opts.port ?? (await freePort());
+  const vars = Object.entries(opts.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", opts.persistDir,
+    "--env-file", emptyEnv, ...vars, "--show-interactive-dev-session=false", "--log-level", "warn"];
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+  const server = await spawnDevServer({ what: "wrangler dev", command: "npx", args, port, env,
+    cleanup: () => rm(scratch, { recursive: true, force: true }) });
+  return { url: server.url, persistDir: opts.persistDir, pgid: server.pgid, output: server.output, dispose: server.stop, kill: server.kill };
+}
+
+interface SpawnedDevServer {
+  url: string;
+  pgid: number;
+  output(): string;
+  /** SIGTERM to the group (SIGKILL if it has not exited within 10 s), then cleanup. */
+  stop(): Promise<void>;
+  /** SIGKILL to the group, wait until none of it runs, then cleanup. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Spawns a dev server command in its own process group, so that the whole tree
+ * (npm/npx, wrangler, esbuild, workerd) is stopped by one id, and waits (at most
+ * 90 s) until it answers HTTP on 127.0.0.1:port.
+ */
+async function spawnDevServer(o: { what: string; command: string; args: string[]; port: number; env: NodeJS.ProcessEnv;
+  cleanup: () => Promise<void> }): Promise<SpawnedDevServer> {
+  const { what } = o;
   // Its own process group, so dispose can stop npm, wrangler and workerd together by this one id.
-  const child = spawn("npm", args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  const child = spawn(o.command, o.args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: o.env });
   let output = "";
   child.stdout.on("data", (b: Buffer) => (output += b.toString()));
   child.stderr.on("data", (b: Buffer) => (output += b.toString()));
@@ -228,24 +294,47 @@ export async function startDevScript(): Promise<RunningWorker & { output(): stri
     } catch {}
   };
   process.once("exit", killOnExit);
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    await o.cleanup();
+  };
   const stop = async () => {
     process.off("exit", killOnExit);
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       try {
         process.kill(-child.pid, "SIGTERM");
-        await within(10_000, "npm run dev exiting", exited).catch(() => process.kill(-child.pid!, "SIGKILL"));
+        await within(10_000, `${what} exiting`, exited).catch(() => process.kill(-child.pid!, "SIGKILL"));
       } catch {
         // Already gone.
       }
     }
-    await rm(scratch, { recursive: true, force: true });
+    await cleanup();
   };
-  const url = `http://127.0.0.1:${port}`;
+  const kill = async () => {
+    process.off("exit", killOnExit);
+    const pgid = child.pid;
+    if (pgid !== undefined) {
+      try {
+        process.kill(-pgid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      const deadline = Date.now() + 10_000;
+      while (groupRunning(pgid)) {
+        if (Date.now() > deadline) throw new Error(`${what} (process group ${pgid}) still running 10 s after SIGKILL`);
+        await sleep(50);
+      }
+    }
+    await cleanup();
+  };
+  const url = `http://127.0.0.1:${o.port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await stop();
-      throw new Error(`npm run dev exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`);
+      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`);
     }
     try {
       const res = await fetch(`${url}/v1/threads?limit=1`, { signal: AbortSignal.timeout(2_000) });
@@ -254,10 +343,41 @@ export async function startDevScript(): Promise<RunningWorker & { output(): stri
     } catch {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`npm run dev did not answer on ${url} within 90 s:\n${output}`);
+        throw new Error(`${what} did not answer on ${url} within 90 s:\n${output}`);
       }
       await sleep(250);
     }
   }
-  return { url, persistDir, dispose: stop, output: () => output };
+  return { url, pgid: child.pid!, output: () => output, stop, kill };
+}
+
+/**
+ * Whether any process of the group is still running. A killed group's grandchildren
+ * are re-parented, and where nothing reaps them (PID 1 in some containers) they stay
+ * as zombies, which signal 0 still reaches: on Linux /proc tells them apart.
+ */
+function groupRunning(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid pgrp …; comm may hold spaces and parentheses, so parse after the last ")".
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+  }
+  return false;
 }
