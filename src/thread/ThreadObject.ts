@@ -43,6 +43,8 @@ export class ThreadObject extends DurableObject<Env> {
   private readonly responses: Responses;
   /** Whether the schema is applied (see the constructor). */
   private migrated = false;
+  /** The tail of the chain of turn admissions (see admitInOrder). */
+  private admission: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -153,7 +155,7 @@ export class ThreadObject extends DurableObject<Env> {
   async respond(tenant: string, id: string, body: ResponseCreate, mode: ResponseMode, conversationId: string | null):
     Promise<Outcome<ResponseObject | ReadableStream<Uint8Array>>> {
     return outcome(async () => {
-      await this.rateLimit(tenant);
+      await this.admitInOrder(tenant);
       if (mode.kind === "chain" && mode.previousTurnId === null && !this.ready()) {
         // store:false must write nothing, so a new chain only gets a thread when it is stored.
         if (body.store !== false) this.insertThread(tenant, id, { model: body.model }, undefined, true);
@@ -481,8 +483,19 @@ export class ThreadObject extends DurableObject<Env> {
     const t = this.required();
     const seen = recall<T>(this.store, idem);
     if (seen) return seen;
-    await this.rateLimit(t.tenant);
+    await this.admitInOrder(t.tenant);
     return recall<T>(this.store, idem);
+  }
+
+  /**
+   * Waits for the tenant's rate limit, in arrival order: each admission starts
+   * only after the previous one has finished (and its turn has started), so a
+   * slow answer from the directory cannot reorder the turns of this thread.
+   */
+  private admitInOrder(tenant: string): Promise<void> {
+    const gate = this.admission.then(() => this.rateLimit(tenant));
+    this.admission = gate.catch(() => {});
+    return gate;
   }
 
   /** Takes a turn from the tenant's token bucket; 429 with Retry-After when it is empty. */

@@ -85,7 +85,9 @@ export class EventLog {
     const t = this.store.thread();
     if (!t) return [];
     const last = this.lastSeq();
-    if (after >= last) return [];
+    // A seq this thread never reached (say, one from a deleted thread of the same ID) cannot be resumed from.
+    if (after > last) return null;
+    if (after === last) return [];
     if (last - after > MAX_REPLAY) return null;
     const rows = this.store.eventsFrom(after, MAX_REPLAY);
     // Every seq from after + 1 to the newest must be covered by a stored row or

@@ -238,3 +238,13 @@ describe("Idempotency-Key", () => {
     await eventually(async () => (await api("GET", `/v1/threads/${t.id}`)).body.message_count === 0);
   });
 });
+
+describe("resuming from a seq the thread never reached", () => {
+  it("is refused over SSE rather than answered with silence", async () => {
+    const t = await createThread();
+    await api("POST", `/v1/threads/${t.id}/messages`, { role: "user", content: "one" });
+    const r = await api("GET", `/v1/threads/${t.id}/events?after=999`);
+    expect(r.status).toBe(400);
+    expect(errorOf(r).code).toBe("resume_window_expired");
+  });
+});
