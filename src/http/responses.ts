@@ -5,7 +5,8 @@ import { BadRequestError, NotFoundError, unwrap } from "../errors.ts";
 import { ResponseCreate } from "../protocol/openai.ts";
 import { ThreadId } from "../protocol/schemas.ts";
 import { parseResponseId } from "../responses/ids.ts";
-import { tenantOf, threadStub } from "./context.ts";
+import { idempotencyOf, tenantOf, threadStub } from "./context.ts";
+import { bodyHash } from "../thread/idempotency.ts";
 import { listQueryWithInclude } from "./conversations.ts";
 import { parseBody, parseWith } from "./parse.ts";
 import { newThreadId } from "./threads.ts";
@@ -14,21 +15,23 @@ import { SSE_HEADERS } from "./turns.ts";
 export async function responseCreate(req: IRequest, env: Env): Promise<Response> {
   const body = await parseBody(req, ResponseCreate);
   const tenant = tenantOf(req, env);
+  const idem = await idempotencyOf(req, body);
   if (body.conversation && body.previous_response_id) {
     throw new BadRequestError("Use either 'conversation' or 'previous_response_id', not both.", "previous_response_id");
   }
   let result;
   if (body.conversation) {
     const id = parseWith(ThreadId, typeof body.conversation === "string" ? body.conversation : body.conversation.id, "conversation");
-    result = await threadStub(env, tenant, id).respond(tenant, id, body, { kind: "conversation" }, id);
+    result = await threadStub(env, tenant, id).respond(tenant, id, body, { kind: "conversation" }, id, idem);
   } else if (body.previous_response_id) {
     const ref = parseResponseId(body.previous_response_id);
     if (!ref) throw new BadRequestError(`Previous response with id '${body.previous_response_id.slice(0, 80)}' not found.`, "previous_response_id");
-    result = await threadStub(env, tenant, ref.threadId).respond(tenant, ref.threadId, body, { kind: "chain", previousTurnId: ref.turnId }, null);
+    result = await threadStub(env, tenant, ref.threadId).respond(tenant, ref.threadId, body, { kind: "chain", previousTurnId: ref.turnId }, null, idem);
   } else {
-    // A new chain gets its own (hidden) thread; its responses' IDs lead back to it.
-    const id = newThreadId("respchain");
-    result = await threadStub(env, tenant, id).respond(tenant, id, body, { kind: "chain", previousTurnId: null }, null);
+    // A new chain gets its own (hidden) thread; its responses' IDs lead back to it. With an
+    // Idempotency-Key the thread's ID comes from the key, so a retry finds the first answer.
+    const id = idem ? `respchain_${(await bodyHash(idem.key)).slice(0, 32)}` : newThreadId("respchain");
+    result = await threadStub(env, tenant, id).respond(tenant, id, body, { kind: "chain", previousTurnId: null }, null, idem);
   }
   const value = unwrap(result);
   return value instanceof ReadableStream ? new Response(value, { headers: SSE_HEADERS }) : Response.json(value);

@@ -152,10 +152,16 @@ export class ThreadObject extends DurableObject<Env> {
    * in chain mode it holds the chain of previous_response_id (a new chain
    * creates it, hidden from thread listings).
    */
-  async respond(tenant: string, id: string, body: ResponseCreate, mode: ResponseMode, conversationId: string | null):
+  async respond(tenant: string, id: string, body: ResponseCreate, mode: ResponseMode, conversationId: string | null, idem?: IdempotencyKey):
     Promise<Outcome<ResponseObject | ReadableStream<Uint8Array>>> {
     return outcome(async () => {
+      // store:false keeps nothing, not even its idempotency key.
+      const key = body.store === false ? undefined : idem;
+      const seen = key && this.threadRow() ? recall<{ turn: number }>(this.store, key) : null;
+      if (seen) return this.responses.replay(seen.turn, !!body.stream);
       await this.admitInOrder(tenant);
+      const again = key && this.threadRow() ? recall<{ turn: number }>(this.store, key) : null;
+      if (again) return this.responses.replay(again.turn, !!body.stream);
       if (mode.kind === "chain" && mode.previousTurnId === null && !this.ready()) {
         // store:false must write nothing, so a new chain only gets a thread when it is stored.
         if (body.store !== false) this.insertThread(tenant, id, { model: body.model }, undefined, true);
@@ -167,7 +173,7 @@ export class ThreadObject extends DurableObject<Env> {
       if (mode.kind === "chain" && !this.threadRow()) {
         throw new BadRequestError("Previous response not found.", "previous_response_id");
       }
-      const result = await this.responses.create(body, mode, conversationId);
+      const result = await this.responses.create(body, mode, conversationId, key);
       if (body.store !== false) await this.afterActivity();
       return result;
     });

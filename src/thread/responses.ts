@@ -8,6 +8,7 @@ import { ResponseEventWriter } from "../responses/events.ts";
 import { responseId } from "../responses/ids.ts";
 import { itemOf, responseObject } from "../responses/shape.ts";
 import type { Upstream } from "../upstream/client.ts";
+import { remember, type IdempotencyKey } from "./idempotency.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { ancestorHistory, buildPrompt, threadHistory } from "./context.ts";
 import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
@@ -41,7 +42,8 @@ export class Responses {
   constructor(private readonly d: ResponsesDeps) {}
 
   /** Creates a response: stored as a turn (store true) or generated without writing anything (store false). */
-  async create(body: ResponseCreate, mode: ResponseMode, conversationId: string | null): Promise<ResponseObject | ReadableStream<Uint8Array>> {
+  async create(body: ResponseCreate, mode: ResponseMode, conversationId: string | null, idem?: IdempotencyKey):
+    Promise<ResponseObject | ReadableStream<Uint8Array>> {
     const t = this.d.thread();
     const parent = mode.kind === "chain" && mode.previousTurnId ? this.parentSeq(t, mode.previousTurnId) : null;
     const inputs = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
@@ -77,7 +79,10 @@ export class Responses {
       // A chain continuing a conversation's response lives here, with its history, but is not the conversation.
       branch: mode.kind === "chain" && !t.hidden,
       extras: inputs.map((i) => i.extra),
-      written: (seq) => this.d.store.insertResponse({ turn: seq, parent, request: JSON.stringify(request) }),
+      written: (seq) => {
+        this.d.store.insertResponse({ turn: seq, parent, request: JSON.stringify(request) });
+        remember(this.d.store, idem, { turn: seq });
+      },
     });
     const seq = seqOf(turn.id, "turn", t.id_prefix)!;
     if (!body.stream) {
@@ -85,6 +90,33 @@ export class Responses {
       return this.retrieve(turn.id);
     }
     return this.follow(seq);
+  }
+
+  /**
+   * The answer to an idempotent retry of a stored response: the same response
+   * once it has ended (a failed one throws its error again), or, streamed, its
+   * events rebuilt from what was stored (the text as one delta).
+   */
+  async replay(seq: number, stream: boolean): Promise<ResponseObject | ReadableStream<Uint8Array>> {
+    const turnId = turnShape(this.d.thread(), this.d.store.turn(seq)!).id;
+    if (!stream) {
+      await this.d.turnResult(seq);
+      return this.retrieve(turnId);
+    }
+    await this.d.turns.whenDone(seq)?.catch(() => {});
+    const r = this.retrieve(turnId);
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const out = new ResponseEventWriter((b) => void writer.write(b).catch(() => {}));
+    out.created({ ...r, status: "in_progress", output: [], output_text: "", usage: null });
+    const item = r.output[0];
+    if (item) {
+      out.itemAdded(item.id);
+      out.delta(item.content.map((c) => c.text).join(""));
+    }
+    out.finished(r);
+    void writer.close().catch(() => {});
+    return readable;
   }
 
   /** The stored response of a turn; 404 if there is none or it was deleted. */

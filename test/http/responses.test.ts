@@ -146,3 +146,30 @@ describe("POST /v1/responses", () => {
     errorOf(r);
   });
 });
+
+describe("POST /v1/responses with Idempotency-Key", () => {
+  it("answers a retry with the first response and calls the upstream once, for new chains and conversations", async () => {
+    const h = { "Idempotency-Key": `resp-${Date.now()}` };
+    const a = await api("POST", "/v1/responses", { input: "once" }, h);
+    const b = await api("POST", "/v1/responses", { input: "once" }, h);
+    expect(b.status).toBe(200);
+    expect(b.body).toEqual(a.body);
+    const conv = (await api("POST", "/v1/conversations", {})).body;
+    const h2 = { "Idempotency-Key": `conv-resp-${Date.now()}` };
+    const c = await api("POST", "/v1/responses", { input: "hi", conversation: conv.id }, h2);
+    const d = await api("POST", "/v1/responses", { input: "hi", conversation: conv.id }, h2);
+    expect(d.body.id).toBe(c.body.id);
+    expect(mock.chatRequests()).toHaveLength(2);
+    expect((await api("GET", `/v1/conversations/${conv.id}/items`)).body.data).toHaveLength(2);
+  });
+
+  it("replays a retried stream as the same response's events", async () => {
+    const h = { "Idempotency-Key": `stream-resp-${Date.now()}` };
+    const first = await new SseReader(await post("/v1/responses", { input: "tell me", stream: true }, h)).all();
+    const again = await new SseReader(await post("/v1/responses", { input: "tell me", stream: true }, h)).all();
+    const text = (frames: typeof first) => frames.filter((f) => f.event === "response.output_text.delta").map((f) => f.data.delta).join("");
+    expect(text(again)).toBe(text(first));
+    expect(again.at(-1)!.data.response).toEqual(first.at(-1)!.data.response);
+    expect(mock.chatRequests()).toHaveLength(1);
+  });
+});
