@@ -9,7 +9,7 @@ import type { ClientFrame, ListQuery, MessageCreate, ThreadCreate, ThreadUpdate,
 import { listOf, type List, type Message, type Thread, type Turn, type TurnResult } from "../protocol/types.ts";
 import { applyMigrations, hasSchema } from "../storage/migrate.ts";
 import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEV_MODEL } from "../upstream/models.ts";
-import { EventLog, isTurnEnd, turnOfEvent } from "./events.ts";
+import { EventLog, isTurnEnd, MAX_UNSTORED_DELTAS, turnOfEvent } from "./events.ts";
 import { bodyHash, IDEMPOTENCY_TTL_MS, recall, remember, type IdempotencyKey } from "./idempotency.ts";
 import { itemRoleOf, messageShape, randomPrefix, seqOf, threadShape, turnShape } from "./shapes.ts";
 import { broadcast, handleFrame, snapshotFrame, type SocketAttachment } from "./sockets.ts";
@@ -50,15 +50,6 @@ export class ThreadObject extends DurableObject<Env> {
     super(ctx, env);
     applyLimitSettings(env as unknown as Record<string, unknown>);
     this.store = new ThreadStore(ctx.storage.sql);
-    // The constructor also runs when the object wakes after eviction or
-    // hibernation; blockConcurrencyWhile keeps every request and socket message
-    // out until the schema is current and interrupted turns are closed.
-    ctx.blockConcurrencyWhile(async () => {
-      // An object that never held a thread has no schema, and reading it (a 404)
-      // must not create storage: migrations run here only for objects that have
-      // data, and otherwise on the first create.
-      if (hasSchema(ctx.storage)) this.migrate();
-    });
     this.events = new EventLog(this.store, () => this.turns.busy);
     this.turns = new TurnRunner({
       store: this.store,
@@ -78,6 +69,15 @@ export class ThreadObject extends DurableObject<Env> {
     // accepted with acceptWebSocket survive hibernation, and getWebSockets()
     // finds them again after the object wakes.
     this.events.subscribe((e) => broadcast(this.ctx.getWebSockets(), e));
+    // The constructor also runs when the object wakes after eviction or
+    // hibernation; blockConcurrencyWhile keeps every request and socket message
+    // out until the schema is current and interrupted turns are closed.
+    ctx.blockConcurrencyWhile(async () => {
+      // An object that never held a thread has no schema, and reading it (a 404)
+      // must not create storage: migrations run here only for objects that have
+      // data, and otherwise on the first create.
+      if (hasSchema(ctx.storage)) this.migrate();
+    });
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -302,7 +302,8 @@ export class ThreadObject extends DurableObject<Env> {
       const from = after ?? this.events.lastSeq();
       const stream = followEvents(this.events, {
         after: from,
-        until: (e) => isTurnEnd(e) && this.turns.pendingCount <= 1,
+        // Replayed turn ends are history; the stream ends at the live end of the last turn.
+        until: (e, live) => live && isTurnEnd(e) && this.turns.pendingCount <= 1,
         idle: () => !this.turns.busy,
       });
       if (!stream) {
@@ -630,12 +631,24 @@ export class ThreadObject extends DurableObject<Env> {
     return seq;
   }
 
-  /** Turns a crash or eviction left open are closed as failed, so the thread is never busy forever. */
+  /**
+   * Turns a crash or eviction left open are closed as failed (and say so with
+   * turn.failed), so the thread is never busy forever. Deltas of a reply that
+   * was streaming may have had seqs that were never stored, so the event
+   * counter first skips past every seq they could have used: no seq a client
+   * saw is ever given to another event.
+   */
   private closeInterruptedTurns(): void {
     const open = this.store.unfinishedTurns();
+    if (open.length === 0) return;
     const error = JSON.stringify({ message: "The turn was interrupted by a restart of its Durable Object.",
       type: "upstream_error", param: null, code: "turn_interrupted" });
-    for (const r of open) this.store.updateTurn(r.seq, { status: "failed", error, completed_at: now() });
+    this.events.skip(MAX_UNSTORED_DELTAS);
+    const t = this.store.thread();
+    for (const r of open) {
+      this.store.updateTurn(r.seq, { status: "failed", error, completed_at: now() });
+      if (t) this.events.emit({ type: "turn.failed", turn: turnShape(t, this.store.turn(r.seq)!) });
+    }
   }
 
   private expiresAtMs(t: ThreadRow): number | null {

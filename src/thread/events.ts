@@ -13,6 +13,8 @@ export type Listener = (event: ThreadEvent) => void;
 const DELTA_FLUSH_MS = 250;
 /** …or when this many are waiting. */
 const DELTA_FLUSH_COUNT = 64;
+/** The most delta seqs a crash can lose (handed out, not yet stored): a woken thread skips this many. */
+export const MAX_UNSTORED_DELTAS = DELTA_FLUSH_COUNT;
 /** Most events one replay may return; older resumes get a snapshot instead. */
 export const MAX_REPLAY = 10_000;
 
@@ -67,6 +69,12 @@ export class EventLog {
       }
     }
     return event;
+  }
+
+  /** Leaves n seqs unused (stored), after a crash that may have lost deltas that used them. */
+  skip(n: number): void {
+    this.seq = this.lastSeq() + n;
+    this.store.updateThread({ event_seq: this.seq });
   }
 
   /** Registers a listener; returns the function that removes it. */

@@ -7,8 +7,8 @@ export interface FollowOptions {
   after: number;
   /** Which events to send (all by default). */
   filter?: (e: ThreadEvent) => boolean;
-  /** The stream ends after the first sent event for which this is true. */
-  until: (e: ThreadEvent) => boolean;
+  /** The stream ends after the first sent event for which this is true (`live`: not from the replay). */
+  until: (e: ThreadEvent, live: boolean) => boolean;
   /** Checked after the replay: end the stream at once (nothing live to follow). */
   idle: () => boolean;
 }
@@ -33,13 +33,13 @@ export function followEvents(log: EventLog, opts: FollowOptions): ReadableStream
     unsubscribe();
     writer.close().catch(() => {});
   };
-  const send = (e: ThreadEvent) => {
+  const send = (e: ThreadEvent, live: boolean) => {
     if (!open || !filter(e)) return;
     writer.write(sseFrame(e)).catch(close);
-    if (opts.until(e)) close();
+    if (opts.until(e, live)) close();
   };
-  for (const e of replay) send(e);
+  for (const e of replay) send(e, false);
   if (open && opts.idle()) close();
-  if (open) unsubscribe = log.subscribe(send);
+  if (open) unsubscribe = log.subscribe((e) => send(e, true));
   return readable;
 }

@@ -60,13 +60,24 @@ describe("npm run dev (DEV_MODE=true, no upstream configured)", () => {
 
 describe("a Worker with neither DEV_MODE nor an upstream configured", () => {
   let worker: RunningWorker;
+  let bare: RunningWorker;
 
   beforeAll(async () => {
-    worker = await startWorker({ vars: {} });
+    // Serving without keys on purpose, so the missing upstream is what is tested.
+    worker = await startWorker({ vars: { AUTH_MODE: "none" } });
+    bare = await startWorker({ vars: {} });
   });
 
   afterAll(async () => {
     await worker?.dispose();
+    await bare?.dispose();
+  });
+
+  it("refuses every request when it has no API keys either (a deployed Worker never serves anonymously by accident)", async () => {
+    const api = apiClient(bare.url);
+    const r = await api("POST", "/v1/threads", { id: uniqueId("nokeys") });
+    expect(r.status).toBe(401);
+    expect(openAiError(r).type).toBe("authentication_error");
   });
 
   it("answers a turn with an OpenAI-shaped error, not a dev/echo reply, and stores nothing", async () => {

@@ -62,7 +62,7 @@ interface Ledger {
   turns: AckedTurn[];
   /** Requests sent whose 2xx never came (refused or cut by the kill, or a non-2xx answer). */
   unacknowledged: { thread: string; what: string; detail: string }[];
-  /** Non-2xx answers from the live server before the kill: the load itself must not fail. */
+  /** Failures (non-2xx or network) while the server was alive: the load itself must not fail. */
   errors: string[];
 }
 
@@ -218,7 +218,8 @@ describe("a wrangler dev killed with SIGKILL while turns are in flight, restarte
       startupMs: { first: firstStartMs, second: secondStartMs },
       loadMs: before.loadMs,
       acknowledgedBeforeKill: { messages: before.messages, turns: before.turns, turnsFinished: before.turnsFinished },
-      inFlightAtKill: before.inFlight.length,
+      inFlightAtKill: { total: before.inFlight.length, queued: before.inFlight.filter((t) => t.seen === "queued").length,
+        inProgress: before.inFlight.filter((t) => t.seen === "in_progress").length },
       inFlightThatCompletedAnyway: outcome.completedAfterAll,
       unacknowledgedRequests: ledger.unacknowledged.length,
       upstreamChatRequestsBeforeKill: before.upstreamRequests,

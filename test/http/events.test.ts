@@ -248,3 +248,14 @@ describe("resuming from a seq the thread never reached", () => {
     expect(errorOf(r).code).toBe("resume_window_expired");
   });
 });
+
+describe("GET /v1/threads/{id}/events over several finished turns", () => {
+  it("replays them all, not only up to the first turn's end", async () => {
+    const t = await createThread();
+    await api("POST", `/v1/threads/${t.id}/turns`, { input: "one" });
+    await api("POST", `/v1/threads/${t.id}/turns`, { input: "two" });
+    const frames = await new SseReader(await get(`/v1/threads/${t.id}/events?after=0`)).all();
+    expect(frames.filter((f) => f.event === "turn.completed")).toHaveLength(2);
+    expect(frames.at(-1)!.data.turn.status).toBe("completed");
+  });
+});

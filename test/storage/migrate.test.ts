@@ -56,3 +56,24 @@ describe("schema migrations", () => {
     expect(JSON.parse(prefixTurn.error).code).toBe("turn_interrupted");
   });
 });
+
+describe("waking after a crash mid-reply", () => {
+  it("never hands out again a seq that unstored deltas may have used, and announces the interrupted turn", async () => {
+    const t = await createThread();
+    const stub = threadStubFor(t.id);
+    // A turn in progress whose last stored event is seq 5: deltas 6.. may have reached clients, unstored.
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("INSERT INTO turns (seq, status, input_first, input_last, output_seq, model, created_at) VALUES (7, 'in_progress', 1, 1, 2, 'm', 0)");
+      state.storage.sql.exec("UPDATE thread SET event_seq = 5");
+    });
+    await evictDurableObject(stub);
+    const m = await api("POST", `/v1/threads/${t.id}/messages`, { role: "user", content: "after the crash" });
+    expect(m.status).toBe(201);
+    const stored = await runInDurableObject(stub, (_o, state) =>
+      state.storage.sql.exec<{ seq: number; type: string }>("SELECT seq, type FROM events ORDER BY seq").toArray());
+    expect(stored.map((e) => e.type)).toEqual(["turn.failed", "message.created"]);
+    expect(stored[0]!.seq).toBeGreaterThan(5 + 64);
+    // Resuming from a seq in the lost range is refused, not answered with a silent gap.
+    expect((await api("GET", `/v1/threads/${t.id}/events?after=10`)).status).toBe(400);
+  });
+});
