@@ -54,7 +54,7 @@ export class EventLog {
     const t = this.store.thread();
     if (!t) throw new Error("emit on a deleted thread");
     this.seq = this.lastSeq() + 1;
-    const event = { ...e, seq: this.seq, thread_id: t.id } as ThreadEvent;
+    const event = { seq: this.seq, thread_id: t.id, ...e } as ThreadEvent;
     if (event.type === "message.delta") this.bufferDelta(t, event);
     else {
       this.flush();
