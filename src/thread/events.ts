@@ -35,6 +35,8 @@ export class EventLog {
   private seq: number | null = null;
   private readonly listeners = new Set<Listener>();
   private pending: PendingDeltas | null = null;
+  /** The thread's id and ID prefix, cached (reset with the thread). */
+  private ident: Pick<ThreadRow, "id" | "id_prefix"> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly store: ThreadStore, private readonly busy: () => boolean) {}
@@ -51,7 +53,8 @@ export class EventLog {
    * one row per chunk, so a streamed reply costs no write per token.
    */
   emit(e: NewEvent): ThreadEvent {
-    const t = this.store.thread();
+    // A thread's id and prefix never change while it exists: read them once, not per delta.
+    const t = (this.ident ??= this.store.thread());
     if (!t) throw new Error("emit on a deleted thread");
     this.seq = this.lastSeq() + 1;
     const event = { seq: this.seq, thread_id: t.id, ...e } as ThreadEvent;
@@ -133,9 +136,10 @@ export class EventLog {
     clearTimeout(this.flushTimer);
     this.pending = null;
     this.seq = null;
+    this.ident = null;
   }
 
-  private bufferDelta(t: ThreadRow, e: Extract<ThreadEvent, { type: "message.delta" }>): void {
+  private bufferDelta(t: Pick<ThreadRow, "id_prefix">, e: Extract<ThreadEvent, { type: "message.delta" }>): void {
     const p = this.pending;
     const contiguous = p && p.m === e.message_id && p.first + p.d.length === e.seq;
     if (!contiguous) {
@@ -149,7 +153,7 @@ export class EventLog {
 }
 
 /** The stored form of a non-delta event: its type and a reference, rebuilt on replay. */
-function rowOf(t: ThreadRow, e: ThreadEvent): EventRow {
+function rowOf(t: Pick<ThreadRow, "id_prefix">, e: ThreadEvent): EventRow {
   const base = { seq: e.seq, last_seq: e.seq, type: e.type, created_at: Date.now() };
   switch (e.type) {
     case "message.created":
