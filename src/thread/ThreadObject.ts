@@ -93,10 +93,13 @@ export class ThreadObject extends DurableObject<Env> {
   /** Creates a conversation (a thread) with its first items, in one write. */
   async createConversation(tenant: string, id: string, body: ConversationCreate, idem?: IdempotencyKey): Promise<Outcome<Conversation>> {
     return outcome(async () => {
-      if (this.insertThread(tenant, id, { metadata: body.metadata ?? {}, expires_after: body.expires_after }, idem, false)) {
-        this.appendRows(this.required(), (body.items ?? []).map(messageFromItem));
-        await this.afterActivity();
-      }
+      const items = (body.items ?? []).map(messageFromItem);
+      const created = await this.createAtomically(() => {
+        if (!this.insertThread(tenant, id, { metadata: body.metadata ?? {}, expires_after: body.expires_after }, idem, false)) return false;
+        this.appendRows(this.required(), items);
+        return true;
+      });
+      if (created) await this.afterActivity();
       return conversationShape(this.required());
     });
   }
@@ -162,10 +165,17 @@ export class ThreadObject extends DurableObject<Env> {
       await this.admitInOrder(tenant);
       const again = key && this.threadRow() ? recall<{ turn: number }>(this.store, key) : null;
       if (again) return this.responses.replay(again.turn, !!body.stream);
-      if (mode.kind === "chain" && mode.previousTurnId === null && !this.ready()) {
-        // store:false must write nothing, so a new chain only gets a thread when it is stored.
-        if (body.store !== false) this.insertThread(tenant, id, { model: body.model }, undefined, true);
-        else return this.ephemeralWithoutThread(body);
+      if (mode.kind === "chain" && mode.previousTurnId === null && !this.threadRow()) {
+        // store:false must write nothing, so a new chain only gets a thread when it is stored;
+        // and a refused request (bad input, too long) must not leave that thread behind.
+        if (body.store === false) return this.ephemeralWithoutThread(body);
+        const pending = await this.createAtomically(() => {
+          this.insertThread(tenant, id, { model: body.model }, undefined, true);
+          return this.responses.create(body, mode, conversationId, key);
+        });
+        const result = await pending;
+        await this.afterActivity();
+        return result;
       }
       if (mode.kind === "conversation" && !this.threadRow()) {
         throw new NotFoundError(`Conversation with id '${id}' not found.`, "conversation");
@@ -399,6 +409,25 @@ export class ThreadObject extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(next);
   }
 
+  /**
+   * Runs a synchronous create in one storage transaction: if it throws, none of
+   * its writes stay, nor the schema if this request was the one that made it.
+   */
+  private async createAtomically<T>(fn: () => T): Promise<T> {
+    const fresh = !this.migrated;
+    this.migrate();
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (err) {
+      if (fresh) {
+        this.events.reset();
+        await this.ctx.storage.deleteAll();
+        this.migrated = false;
+      }
+      throw err;
+    }
+  }
+
   /** Inserts this object's thread; false if this is an idempotent retry of the create that made it. */
   private insertThread(tenant: string, id: string, body: ThreadCreate, idem: IdempotencyKey | undefined, hidden: boolean): boolean {
     this.migrate();
@@ -436,11 +465,6 @@ export class ThreadObject extends DurableObject<Env> {
     this.store.updateThread({ updated_at: created_at });
     for (const row of rows) this.events.emit({ type: "message.created", message: messageShape(t, row) });
     return rows;
-  }
-
-  /** Whether this object has its schema (it has held a thread). */
-  private ready(): boolean {
-    return this.migrated;
   }
 
   /** Applies pending migrations and closes turns a restart interrupted; idempotent. */

@@ -41,9 +41,14 @@ export function messageFromItem(item: MessageItemInput): { message: MessageCreat
 export class Responses {
   constructor(private readonly d: ResponsesDeps) {}
 
-  /** Creates a response: stored as a turn (store true) or generated without writing anything (store false). */
-  async create(body: ResponseCreate, mode: ResponseMode, conversationId: string | null, idem?: IdempotencyKey):
-    Promise<ResponseObject | ReadableStream<Uint8Array>> {
+  /**
+   * Creates a response: stored as a turn (store true) or generated without
+   * writing anything (store false). Everything up to the turn's start is
+   * synchronous, so a caller can run it inside a storage transaction and have
+   * a refused request leave nothing behind; what remains to wait for is returned.
+   */
+  create(body: ResponseCreate, mode: ResponseMode, conversationId: string | null, idem?: IdempotencyKey):
+    ResponseObject | ReadableStream<Uint8Array> | Promise<ResponseObject | ReadableStream<Uint8Array>> {
     const t = this.d.thread();
     const parent = mode.kind === "chain" && mode.previousTurnId ? this.parentSeq(t, mode.previousTurnId) : null;
     const inputs = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
@@ -85,10 +90,7 @@ export class Responses {
       },
     });
     const seq = seqOf(turn.id, "turn", t.id_prefix)!;
-    if (!body.stream) {
-      await this.d.turnResult(seq);
-      return this.retrieve(turn.id);
-    }
+    if (!body.stream) return this.d.turnResult(seq).then(() => this.retrieve(turn.id));
     return this.follow(seq);
   }
 

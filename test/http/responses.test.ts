@@ -173,3 +173,29 @@ describe("POST /v1/responses with Idempotency-Key", () => {
     expect(mock.chatRequests()).toHaveLength(1);
   });
 });
+
+describe("refused creates leave nothing behind", () => {
+  it("a conversation with an oversized item is a 413, and a retry with the same key is not told it succeeded", async () => {
+    const h = { "Idempotency-Key": `big-${Date.now()}` };
+    const body = { items: [{ role: "user", content: "x".repeat(600_000) }] };
+    const a = await api("POST", "/v1/conversations", body, h);
+    expect(a.status).toBe(413);
+    const b = await api("POST", "/v1/conversations", body, h);
+    expect(b.status).toBe(413);
+  });
+
+  it("a response refused for its input creates no chain thread", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { listDurableObjectIds, runInDurableObject } = await import("cloudflare:test");
+    const before = new Set((await listDurableObjectIds(env.THREADS)).map((i) => i.toString()));
+    const r = await api("POST", "/v1/responses", { input: "word ".repeat(40_000) });
+    expect(r.status).toBe(400);
+    expect(errorOf(r).code).toBe("context_length_exceeded");
+    const fresh = (await listDurableObjectIds(env.THREADS)).filter((i) => !before.has(i.toString()));
+    for (const id of fresh) {
+      const tables = await runInDurableObject(env.THREADS.get(id) as unknown as DurableObjectStub, (_o: unknown, state: DurableObjectState) =>
+        state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray());
+      expect(tables).toEqual([]);
+    }
+  });
+});
