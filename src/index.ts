@@ -4,7 +4,7 @@ import type { Env } from "./env.ts";
 import { errorResponse, NotFoundError } from "./errors.ts";
 import { authenticate } from "./http/auth.ts";
 import type { AuthedRequest } from "./http/context.ts";
-import { tenantOfTicket, ticketCreate } from "./http/tickets.ts";
+import { ticketCreate, verifyTicket } from "./http/tickets.ts";
 import { applyLimitSettings } from "./protocol/limits.ts";
 import { messageCreate, messageDelete, messageList, messageRetrieve } from "./http/messages.ts";
 import { chatCompletionCreate, embeddingCreate, modelList, modelRetrieve } from "./http/passthrough.ts";
@@ -30,9 +30,11 @@ const router = Router<IRequest, [Env, ExecutionContext]>({
 async function authenticateRequest(req: IRequest, env: Env): Promise<void> {
   applyLimitSettings(env as unknown as Record<string, unknown>);
   const authed = req as AuthedRequest;
-  const ticket = new URL(req.url).searchParams.get("ticket");
-  if (ticket !== null && !req.headers.has("authorization") && /^\/v1\/threads\/[^/]+\/ws$/.test(new URL(req.url).pathname)) {
-    authed.tenant = tenantOfTicket(ticket);
+  const url = new URL(req.url);
+  const ticket = url.searchParams.get("ticket");
+  const socketPath = /^\/v1\/threads\/([^/]+)\/ws$/.exec(url.pathname);
+  if (ticket !== null && !req.headers.has("authorization") && socketPath) {
+    authed.tenant = await verifyTicket(env, ticket, socketPath[1]!);
     authed.authVia = "ticket";
     return;
   }

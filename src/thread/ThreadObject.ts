@@ -3,7 +3,7 @@ import { DurableObject } from "cloudflare:workers";
 import { THREAD_MIGRATIONS } from "../../migrations/thread/index.ts";
 import type { Env } from "../env.ts";
 import { ApiError, AuthenticationError, BadRequestError, ConflictError, NotFoundError, outcome, RateLimitError, type Outcome } from "../errors.ts";
-import { newTicket } from "../http/tickets.ts";
+import { newTicket, TICKET_TTL_MS } from "../http/tickets.ts";
 import { applyLimitSettings, LIMITS } from "../protocol/limits.ts";
 import type { ClientFrame, ListQuery, MessageCreate, ThreadCreate, ThreadUpdate, TurnCreate } from "../protocol/schemas.ts";
 import { listOf, type List, type Message, type Thread, type Turn, type TurnResult } from "../protocol/types.ts";
@@ -25,9 +25,6 @@ import { estimateTokens } from "./tokens.ts";
 import { checkContentSize, extraOf, TurnRunner } from "./turns.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
-
-/** How long a WebSocket ticket is valid. */
-const TICKET_TTL_MS = 60_000;
 
 /** Streamed deltas stay in the resume buffer this long; other events a day. */
 const DELTA_RETENTION_MS = 3600 * 1000;
@@ -339,9 +336,12 @@ export class ThreadObject extends DurableObject<Env> {
   /** WebSocket upgrade for /v1/threads/{id}/ws (the Worker has checked the route and the caller). */
   override async fetch(req: Request): Promise<Response> {
     const t = this.threadRow();
+    const byTicket = req.headers.get("x-durable-threads-auth") !== "bearer";
+    // A ticket for a thread that is gone is simply no longer valid.
+    if (!t && byTicket) return new AuthenticationError("Invalid, expired or already used WebSocket ticket.").toResponse();
     if (!t) return new NotFoundError("No thread found with that id.", "thread_id").toResponse();
     const url = new URL(req.url);
-    if (req.headers.get("x-durable-threads-auth") !== "bearer") {
+    if (byTicket) {
       const ticket = url.searchParams.get("ticket") ?? "";
       if (!this.store.takeTicket(await bodyHash(ticket), Date.now())) {
         return new AuthenticationError("Invalid, expired or already used WebSocket ticket.").toResponse();
@@ -541,8 +541,8 @@ export class ThreadObject extends DurableObject<Env> {
   async issueTicket(): Promise<Outcome<{ object: "thread.ws_ticket"; ticket: string; expires_at: number; url: string }>> {
     return outcome(async () => {
       const t = this.required();
-      const ticket = newTicket(t.tenant);
       const expiresAt = Date.now() + TICKET_TTL_MS;
+      const ticket = await newTicket(this.env, t.tenant, t.id, expiresAt);
       this.store.pruneTickets(Date.now());
       this.store.insertTicket(await bodyHash(ticket), expiresAt);
       return { object: "thread.ws_ticket" as const, ticket, expires_at: Math.floor(expiresAt / 1000),

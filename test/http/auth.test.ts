@@ -92,6 +92,17 @@ describe("POST /v1/threads/{id}/ws-tickets", () => {
     expect(again.status).toBe(401);
   });
 
+  it("answers a forged ticket the same whether the thread exists or not (no oracle), waking nothing", async () => {
+    const t = (await api("POST", "/v1/threads", { id: uniqueId("alices") }, as("sk-alice"))).body;
+    const forge = (tenant: string, thread: string) =>
+      `wst_${btoa(JSON.stringify({ t: tenant, h: thread, e: Date.now() + 30_000, n: "x" })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")}.${"A".repeat(43)}`;
+    const existing = await connect(t.id, forge("alice", t.id));
+    const missing = await connect("no-such-thread", forge("alice", "no-such-thread"));
+    expect(existing.status).toBe(401);
+    expect(missing.status).toBe(401);
+    expect(await existing.text()).toBe(await missing.text());
+  });
+
   it("refuses forged, expired and other threads' tickets", async () => {
     const t = await createThread();
     const other = await createThread();
