@@ -15,8 +15,14 @@ const DELTA_FLUSH_MS = 250;
 const DELTA_FLUSH_COUNT = 64;
 /** The most delta seqs a crash can lose (handed out, not yet stored): a woken thread skips this many. */
 export const MAX_UNSTORED_DELTAS = DELTA_FLUSH_COUNT;
-/** Most events one replay may return; older resumes get a snapshot instead. */
-export const MAX_REPLAY = 10_000;
+/**
+ * Most events one replay may return, and most characters of message content it
+ * may rebuild: a replay is for catching up on a turn or two, not for reading a
+ * history (that is what the paged message list is for). Beyond either, the
+ * client gets a snapshot (socket) or resume_window_expired (SSE).
+ */
+export const MAX_REPLAY = 1_000;
+export const MAX_REPLAY_CHARS = 2_000_000;
 
 /** A run of deltas of one message with consecutive seqs: m = message ID, t = turn ID, d = the deltas. */
 interface DeltaChunk {
@@ -114,7 +120,15 @@ export class EventLog {
     }
     if (next <= last) return null;
     const out: ThreadEvent[] = [];
-    for (const row of rows) out.push(...eventsOf(this.store, t, row, this.busy()));
+    let chars = 0;
+    for (const row of rows) {
+      for (const e of eventsOf(this.store, t, row, this.busy())) {
+        if ("message" in e) chars += e.message.content.length;
+        else if (e.type === "message.delta") chars += e.delta.length;
+        if (chars > MAX_REPLAY_CHARS) return null;
+        out.push(e);
+      }
+    }
     if (this.pending) out.push(...deltaEvents(t.id, this.pending.first, this.pending));
     return out.filter((e) => e.seq > after);
   }

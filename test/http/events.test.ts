@@ -259,3 +259,15 @@ describe("GET /v1/threads/{id}/events over several finished turns", () => {
     expect(frames.at(-1)!.data.turn.status).toBe("completed");
   });
 });
+
+describe("replay is bounded", () => {
+  it("refuses to replay more than a few megabytes of messages: that is what the message list is for", async () => {
+    const t = await createThread();
+    for (let i = 0; i < 5; i++) await api("POST", `/v1/threads/${t.id}/messages`, { role: "user", content: `${i}`.repeat(450_000) });
+    const r = await api("GET", `/v1/threads/${t.id}/events?after=0`);
+    expect(r.status).toBe(400);
+    expect(errorOf(r).code).toBe("resume_window_expired");
+    const recent = await new SseReader(await get(`/v1/threads/${t.id}/events?after=3`)).all();
+    expect(recent.map((f) => f.data.message.content[0])).toEqual(["3", "4"]);
+  });
+});
