@@ -86,7 +86,8 @@ export type ThreadEvent =
   | { type: "message.created" | "message.completed"; seq: number; thread_id: string; message: Message }
   | { type: "message.delta"; seq: number; thread_id: string; message_id: string; turn_id: string; delta: string }
   | { type: "message.deleted"; seq: number; thread_id: string; message_id: string }
-  | { type: "thread.updated"; seq: number; thread_id: string; thread: Thread };
+  | { type: "thread.updated"; seq: number; thread_id: string; thread: Thread }
+  | { type: "thread.deleted"; seq: number; thread_id: string };
 
 /** A ThreadEvent before the log gives it its seq and thread_id. */
 export type NewEvent = ThreadEvent extends infer E ? (E extends ThreadEvent ? Omit<E, "seq" | "thread_id"> : never) : never;

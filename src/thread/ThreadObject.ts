@@ -65,7 +65,7 @@ export class ThreadObject extends DurableObject<Env> {
     // Every event goes to every socket, whichever surface caused it. Sockets
     // accepted with acceptWebSocket survive hibernation, and getWebSockets()
     // finds them again after the object wakes.
-    this.events.subscribe((e) => broadcast(this.ctx.getWebSockets(), e));
+    this.events.subscribe((e) => broadcast(this.ctx.getWebSockets(), e), true);
     // The constructor also runs when the object wakes after eviction or
     // hibernation; blockConcurrencyWhile keeps every request and socket message
     // out until the schema is current and interrupted turns are closed.
@@ -601,6 +601,8 @@ export class ThreadObject extends DurableObject<Env> {
   private async wipe(): Promise<Deleted<"thread.deleted">> {
     const t = this.required();
     for (const r of this.store.unfinishedTurns()) void this.turns.cancel(r.seq);
+    // Tells every socket and stream that the thread is gone, and ends the streams.
+    this.events.emit({ type: "thread.deleted" });
     for (const ws of this.ctx.getWebSockets()) {
       try {
         ws.close(1000, "thread deleted");

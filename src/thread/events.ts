@@ -40,6 +40,7 @@ export class EventLog {
   /** Read from storage on first use, after the constructor's migrations have run. */
   private seq: number | null = null;
   private readonly listeners = new Set<Listener>();
+  private readonly permanent = new Set<Listener>();
   private pending: PendingDeltas | null = null;
   /** The thread's id and ID prefix, cached (reset with the thread). */
   private ident: Pick<ThreadRow, "id" | "id_prefix"> | null = null;
@@ -86,9 +87,14 @@ export class EventLog {
     this.store.updateThread({ event_seq: this.seq });
   }
 
-  /** Registers a listener; returns the function that removes it. */
-  subscribe(l: Listener): () => void {
+  /**
+   * Registers a listener; returns the function that removes it. Listeners of
+   * a thread end with it (reset); a `permanent` one (the socket broadcaster)
+   * serves every thread this object will hold.
+   */
+  subscribe(l: Listener, permanent = false): () => void {
     this.listeners.add(l);
+    if (permanent) this.permanent.add(l);
     return () => this.listeners.delete(l);
   }
 
@@ -151,6 +157,7 @@ export class EventLog {
     this.pending = null;
     this.seq = null;
     this.ident = null;
+    for (const l of this.listeners) if (!this.permanent.has(l)) this.listeners.delete(l);
   }
 
   private bufferDelta(t: Pick<ThreadRow, "id_prefix">, e: Extract<ThreadEvent, { type: "message.delta" }>): void {
@@ -177,6 +184,7 @@ function rowOf(t: Pick<ThreadRow, "id_prefix">, e: ThreadEvent): EventRow {
     case "message.deleted":
       return { ...base, ref: null, data: JSON.stringify({ id: e.message_id }) };
     case "thread.updated":
+    case "thread.deleted":
       return { ...base, ref: null, data: null };
     case "message.delta":
       throw new Error("deltas are buffered, not stored one by one");
@@ -204,6 +212,8 @@ function eventsOf(store: ThreadStore, t: ThreadRow, row: EventRow, busy: boolean
       return [{ ...base, type: "message.deleted", message_id: (JSON.parse(row.data!) as { id: string }).id }];
     case "thread.updated":
       return [{ ...base, type: "thread.updated", thread: threadShape(t, busy) }];
+    case "thread.deleted":
+      return [{ ...base, type: "thread.deleted" }];
     default: {
       const r = store.turn(row.ref!);
       if (!r) return [];
@@ -230,6 +240,7 @@ export function turnOfEvent(e: ThreadEvent): string | null {
       return e.message.turn_id;
     case "message.deleted":
     case "thread.updated":
+    case "thread.deleted":
       return null;
     default:
       return e.turn.id;

@@ -167,6 +167,12 @@ export class Responses {
     out.created({ ...this.retrieve(turnId), status: "in_progress" });
     // The turn runs after this synchronous block, so subscribing here misses nothing.
     const unsubscribe = this.d.events.subscribe((e) => {
+      if (e.type === "thread.deleted") {
+        unsubscribe();
+        open = false;
+        writer.close().catch(() => {});
+        return;
+      }
       if (turnOfEvent(e) !== turnId) return;
       if (e.type === "message.created" && e.message.id === replyId) out.itemAdded(replyId);
       else if (e.type === "message.delta") out.delta(e.delta);

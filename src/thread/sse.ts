@@ -38,8 +38,15 @@ export function followEvents(log: EventLog, opts: FollowOptions): ReadableStream
     writer.write(sseFrame(e)).catch(close);
     if (opts.until(e, live)) close();
   };
-  for (const e of replay) send(e, false);
+  // The end of the thread ends every stream of it, whatever it was following.
+  const sendOrEnd = (e: ThreadEvent, live: boolean) => {
+    if (e.type === "thread.deleted") {
+      if (open) writer.write(sseFrame(e)).catch(() => {});
+      close();
+    } else send(e, live);
+  };
+  for (const e of replay) sendOrEnd(e, false);
   if (open && opts.idle()) close();
-  if (open) unsubscribe = log.subscribe((e) => send(e, true));
+  if (open) unsubscribe = log.subscribe((e) => sendOrEnd(e, true));
   return readable;
 }

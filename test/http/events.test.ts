@@ -271,3 +271,24 @@ describe("replay is bounded", () => {
     expect(recent.map((f) => f.data.message.content[0])).toEqual(["3", "4"]);
   });
 });
+
+describe("deleting a thread while it streams", () => {
+  it("ends every stream with thread.deleted, and old followers never see a new thread of the same ID", async () => {
+    const t = await createThread();
+    mock.chunkDelayMs = 10;
+    const turn = new SseReader(await post(`/v1/threads/${t.id}/turns`, { input: words(200), stream: true }));
+    await turn.until((f) => f.some((x) => x.event === "message.delta"));
+    const follower = new SseReader(await get(`/v1/threads/${t.id}/events`));
+    const response = new SseReader(await post("/v1/responses", { input: words(50), stream: true }));
+    await response.until((f) => f.length >= 2);
+    expect((await api("DELETE", `/v1/threads/${t.id}`)).status).toBe(200);
+    const turnFrames = await turn.all();
+    expect(turnFrames.at(-1)!.event).toBe("thread.deleted");
+    const followed = await follower.all();
+    expect(followed.at(-1)!.event).toBe("thread.deleted");
+    await api("POST", "/v1/threads", { id: t.id });
+    await api("POST", `/v1/threads/${t.id}/messages`, { role: "user", content: "new life" });
+    expect(followed.some((f) => f.data?.message?.content === "new life")).toBe(false);
+    expect((await response.all()).at(-1)!.event).toBe("response.completed");
+  });
+});
