@@ -209,8 +209,8 @@ export class ThreadObject extends DurableObject<Env> {
       const clampHi = (n: number | undefined) => Math.min(hi, n ?? hi);
       const limit = q.limit ?? 20;
       const rows = this.store.messagesPage(order === "asc"
-        ? { above: clampLo(after), below: clampHi(before), order, limit }
-        : { above: clampLo(before), below: clampHi(after), order, limit });
+        ? { above: clampLo(after), below: clampHi(before), order, limit, withBranches: true }
+        : { above: clampLo(before), below: clampHi(after), order, limit, withBranches: true });
       return listOf(rows.map((r) => itemFromRow(t, r)), limit);
     });
   }

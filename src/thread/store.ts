@@ -149,12 +149,14 @@ export class ThreadStore {
   }
 
   /** One page of messages with seq strictly between above and below, in the given order, at most limit + 1 rows. */
-  messagesPage(opts: { above?: number; below?: number; order: "asc" | "desc"; limit: number }): MessageRow[] {
+  messagesPage(opts: { above?: number; below?: number; order: "asc" | "desc"; limit: number; withBranches?: boolean }): MessageRow[] {
     const lo = opts.above ?? 0;
     const hi = opts.below ?? Number.MAX_SAFE_INTEGER;
     const dir = opts.order === "asc" ? "ASC" : "DESC";
+    // Branch messages (a chain continuing a conversation's response) are not the thread's own.
+    const own = opts.withBranches ? "" : "AND branch IS NULL";
     return this.rows<MessageRow>(
-      `SELECT * FROM messages WHERE seq > ? AND seq < ? AND branch IS NULL ORDER BY seq ${dir} LIMIT ?`, lo, hi, opts.limit + 1,
+      `SELECT * FROM messages WHERE seq > ? AND seq < ? ${own} ORDER BY seq ${dir} LIMIT ?`, lo, hi, opts.limit + 1,
     );
   }
 

@@ -199,3 +199,16 @@ describe("refused creates leave nothing behind", () => {
     }
   });
 });
+
+describe("a chain continuing a conversation's response", () => {
+  it("is kept out of the conversation, yet lists its own input items", async () => {
+    const conv = (await api("POST", "/v1/conversations", {})).body;
+    const r1 = (await api("POST", "/v1/responses", { input: "inside", conversation: conv.id })).body;
+    const r2 = (await api("POST", "/v1/responses", { input: "outside", previous_response_id: r1.id })).body;
+    expect(r2.status).toBe("completed");
+    const items = (await api("GET", `/v1/conversations/${conv.id}/items?order=asc`)).body.data.map((i: any) => i.content[0].text);
+    expect(items).toEqual(["inside", "echo(1): inside"]);
+    const inputs = (await api("GET", `/v1/responses/${r2.id}/input_items`)).body.data.map((i: any) => i.content[0].text);
+    expect(inputs).toEqual(["outside"]);
+  });
+});
