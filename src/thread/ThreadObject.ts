@@ -404,9 +404,12 @@ export class ThreadObject extends DurableObject<Env> {
     this.events.flush();
     this.store.pruneEvents(nowMs - DELTA_RETENTION_MS, nowMs - EVENT_RETENTION_MS);
     this.store.pruneIdempotency(nowMs - IDEMPOTENCY_TTL_MS);
-    // An expired thread with a turn still running is looked at again shortly.
-    const next = expiresAt !== null && expiresAt <= nowMs ? nowMs + 1000 : Math.min(nowMs + PRUNE_EVERY_MS, expiresAt ?? Infinity);
-    await this.ctx.storage.setAlarm(next);
+    // An expired thread with a turn still running is looked at again shortly. Otherwise
+    // the alarm comes back only while there is something to prune or an expiry to
+    // keep: an idle thread with nothing left is never woken again.
+    const prune = this.store.hasPrunable() ? nowMs + PRUNE_EVERY_MS : Infinity;
+    const next = expiresAt !== null && expiresAt <= nowMs ? nowMs + 1000 : Math.min(prune, expiresAt ?? Infinity);
+    if (next !== Infinity) await this.ctx.storage.setAlarm(next);
   }
 
   /**

@@ -266,4 +266,11 @@ export class ThreadStore {
   pruneTickets(now: number): void {
     this.sql.exec("DELETE FROM ws_tickets WHERE expires_at <= ?", now);
   }
+
+  /** Whether anything is left for the alarm to prune later (events, idempotency keys, tickets). */
+  hasPrunable(): boolean {
+    return this.sql.exec<{ n: number }>(
+      `SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM idempotency) OR EXISTS (SELECT 1 FROM ws_tickets) AS n`,
+    ).one().n === 1;
+  }
 }

@@ -36,6 +36,8 @@ describe("ThreadObject alarm", () => {
     expect(await count(t.id, "SELECT count(*) AS n FROM events")).toBe(0);
     expect(await count(t.id, "SELECT count(*) AS n FROM idempotency")).toBe(0);
     expect((await api("GET", `/v1/threads/${t.id}`)).body.message_count).toBe(3);
+    // Nothing left to prune and no expiry: the idle thread is not woken again.
+    expect(await runInDurableObject(threadStubFor(t.id), (_o, state) => state.storage.getAlarm())).toBeNull();
     // Live joining still works.
     expect((await api("GET", `/v1/threads/${t.id}/events`)).status).toBe(200);
   });
