@@ -1,6 +1,6 @@
 /** Zod schemas and wire shapes of the OpenAI-compatible Conversations and Responses surface. */
 import { z } from "zod";
-import { ExpiresAfter, Metadata, Text } from "./schemas.ts";
+import { ExpiresAfter, Instructions, Metadata, Text } from "./schemas.ts";
 
 /** Most items in one conversations.create or items.create call (OpenAI's limit). */
 export const MAX_ITEMS_PER_CALL = 20;
@@ -44,7 +44,7 @@ const ConversationRef = z.union([z.string().min(1).max(256), z.strictObject({ id
 
 export const ResponseCreate = z.strictObject({
   input: z.union([Text(), z.array(MessageItemInput).min(1, "must not be empty")]),
-  instructions: Text().nullable().optional(),
+  instructions: Instructions.nullable().optional(),
   model: Text().min(1).max(256).optional(),
   conversation: ConversationRef.nullable().optional(),
   previous_response_id: z.string().min(1).max(512).nullable().optional(),

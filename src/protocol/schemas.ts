@@ -13,7 +13,11 @@ const fitsBytes = (s: string, limit: number) => s.length * 3 <= limit || utf8.en
  */
 export const Text = () => z.string().refine((s) => s.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
 
-export const ThreadId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "must be 1-128 characters of A-Za-z0-9_.:-");
+export const ThreadId = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, "must be 1-128 characters of A-Za-z0-9_.:-")
+  // URLs drop "." and ".." path segments, so such an ID could never be reached again.
+  .refine((s) => !/^\.+$/.test(s), "must not consist of dots only");
 
 export const Metadata = z
   .record(
@@ -42,7 +46,7 @@ export const ExpiresAfter = z.strictObject({
 export type ExpiresAfter = z.infer<typeof ExpiresAfter>;
 
 const Model = Text().min(1).max(256);
-const Instructions = Text()
+export const Instructions = Text()
   .refine((s) => fitsBytes(s, LIMITS.instructionsBytes), `at most ${LIMITS.instructionsBytes} bytes`);
 
 export const ThreadCreate = z.strictObject({

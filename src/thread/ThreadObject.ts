@@ -2,6 +2,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { THREAD_MIGRATIONS } from "../../migrations/thread/index.ts";
 import type { Env } from "../env.ts";
+import type { DirectoryObject } from "../directory/DirectoryObject.ts";
 import { ApiError, AuthenticationError, BadRequestError, ConflictError, NotFoundError, outcome, RateLimitError, type Outcome } from "../errors.ts";
 import { newTicket, TICKET_TTL_MS } from "../http/tickets.ts";
 import { applyLimitSettings, LIMITS } from "../protocol/limits.ts";
@@ -686,9 +687,18 @@ export class ThreadObject extends DurableObject<Env> {
     return (t.updated_at + seconds) * 1000;
   }
 
+  /**
+   * The tenant's directory stub, one per object: calls through one stub arrive in
+   * the order they were made, so an update can never overtake a later remove.
+   */
   private directory(tenant: string) {
-    return this.env.DIRECTORY.get(this.env.DIRECTORY.idFromName(tenant));
+    if (this.directoryStub?.tenant !== tenant) {
+      this.directoryStub = { tenant, stub: this.env.DIRECTORY.get(this.env.DIRECTORY.idFromName(tenant)) };
+    }
+    return this.directoryStub.stub;
   }
+
+  private directoryStub: { tenant: string; stub: DurableObjectStub<DirectoryObject> } | null = null;
 
   /** After any change: refresh the tenant directory and make sure the alarm (pruning, expiry) is set. */
   private async afterActivity(): Promise<void> {

@@ -54,11 +54,20 @@ export function* ancestorHistory(store: ThreadStore, parent: number | null): Gen
  * never sent without the assistant message that called it: leading tool
  * messages are dropped.
  */
-export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: string | null; budget: number }): PromptPlan {
+export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: string | null; budget: number; pinned?: PromptRow[] }): PromptPlan {
   const system = opts.instructions ? estimateTokens(opts.instructions) : 0;
   let remaining = opts.budget - system;
+  // The thread's opening system messages are its system prompt: kept like the instructions, if they fit.
+  const pinned: PromptRow[] = [];
+  for (const row of opts.pinned ?? []) {
+    if (row.tokens > remaining) break;
+    remaining -= row.tokens;
+    pinned.push(row);
+  }
+  const pinnedSeqs = new Set(pinned.map((r) => r.seq));
   const picked: PromptRow[] = [];
   for (const row of history) {
+    if (pinnedSeqs.has(row.seq)) break; // the walk has reached the pinned opening: everything is in
     if (row.tokens > remaining) break;
     remaining -= row.tokens;
     picked.push(row);
@@ -68,9 +77,12 @@ export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: 
 
   const messages: ChatMessage[] = [];
   if (opts.instructions) messages.push({ role: "system", content: opts.instructions });
-  for (const row of picked) messages.push(toChatMessage(row));
-  return { messages, tokens: opts.budget - remaining, included: picked.length };
+  for (const row of [...pinned, ...picked]) messages.push(toChatMessage(row));
+  return { messages, tokens: opts.budget - remaining, included: pinned.length + picked.length };
 }
+
+/** How many opening system messages a thread may pin into every prompt. */
+export const MAX_PINNED = 4;
 
 function toChatMessage(row: PromptRow): ChatMessage {
   // item_role (a Responses "developer" message kept as system) is ours, not the upstream's.

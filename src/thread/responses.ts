@@ -10,7 +10,7 @@ import { itemOf, responseObject } from "../responses/shape.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { remember, type IdempotencyKey } from "./idempotency.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
-import { ancestorHistory, buildPrompt, threadHistory } from "./context.ts";
+import { ancestorHistory, buildPrompt, MAX_PINNED, threadHistory } from "./context.ts";
 import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
 import { messageId, messageShape, seqOf, turnShape } from "./shapes.ts";
 import type { PromptRow, ThreadRow, ThreadStore } from "./store.ts";
@@ -205,7 +205,8 @@ export class Responses {
       yield* input;
       yield* past;
     }
-    const prompt = buildPrompt(history(), { instructions, budget });
+    const pinned = mode.kind === "conversation" ? store.leadingSystem(MAX_PINNED) : [];
+    const prompt = buildPrompt(history(), { instructions, budget, pinned });
     if (prompt.included < input.length) {
       throw new BadRequestError(`The input does not fit the model's context window.`, "input", "context_length_exceeded");
     }

@@ -273,4 +273,13 @@ export class ThreadStore {
       `SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM idempotency) OR EXISTS (SELECT 1 FROM ws_tickets) AS n`,
     ).one().n === 1;
   }
+
+  /** The thread's opening system messages (its system prompt), oldest first, at most limit. */
+  leadingSystem(limit: number): PromptRow[] {
+    const rows = this.rows<PromptRow>(
+      "SELECT seq, role, content, tokens, extra FROM messages WHERE branch IS NULL ORDER BY seq ASC LIMIT ?", limit,
+    );
+    const end = rows.findIndex((r) => r.role !== "system");
+    return end === -1 ? rows : rows.slice(0, end);
+  }
 }

@@ -8,7 +8,7 @@ import type { Message, Turn, TurnResult, TurnStatus } from "../protocol/types.ts
 import { upstreamFor, upstreamTimeoutMs, type Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
-import { buildPrompt, chainHistory, threadHistory } from "./context.ts";
+import { buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
 import { messageShape, turnShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
@@ -202,7 +202,8 @@ export class TurnRunner {
       const history = plan.chainParent === undefined
         ? threadHistory(store, turnRow.output_seq)
         : chainHistory(store, turnRow, plan.chainParent);
-      const prompt = buildPrompt(history, { instructions: plan.instructions, budget: plan.budget });
+      const pinned = plan.chainParent === undefined ? store.leadingSystem(MAX_PINNED) : [];
+      const prompt = buildPrompt(history, { instructions: plan.instructions, budget: plan.budget, pinned });
       const { max_tokens: _, ...sampling } = plan.params;
       const stream = await upstream.client.chat.completions.create(
         { ...sampling, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens, stream: true,
@@ -220,21 +221,27 @@ export class TurnRunner {
         }
         if (choice?.finish_reason) finish = choice.finish_reason;
         if (chunk.usage) usage = { input_tokens: chunk.usage.prompt_tokens, output_tokens: chunk.usage.completion_tokens };
+        // A reply must fit one row (2 MB): past the content limit the upstream is
+        // stopped and the reply kept as incomplete, as if cut by max_tokens.
+        if (text.length > LIMITS.contentBytes / 3 && utf8.encode(text).length > LIMITS.contentBytes) {
+          finish = "length";
+          break;
+        }
       }
       // The SDK ends a stream quietly when its signal aborts, so the reason is checked here.
       if (stalled) throw new UpstreamError("The upstream model stopped sending in the middle of its reply.", "upstream_timeout");
-      if (abort.signal.aborted) return this.finish(seq, "cancelled", usage, text, null, plan.model);
+      if (abort.signal.aborted) return await this.finish(seq, "cancelled", usage, text, null, plan.model);
       if (text === "") throw new UpstreamError("The upstream model sent an empty reply.", "upstream_empty_reply");
       usage ??= { input_tokens: prompt.tokens, output_tokens: estimateTokens(text) };
       const status = finish === "length" ? "incomplete" : "completed";
-      return this.finish(seq, status, usage, text, null, plan.model);
+      return await this.finish(seq, status, usage, text, null, plan.model);
     } catch (err) {
       if (stalled) err = new UpstreamError("The upstream model stopped sending in the middle of its reply.", "upstream_timeout");
       else if (abort.signal.aborted || err instanceof APIUserAbortError) {
-        return this.finish(seq, "cancelled", usage, text, null, plan.model);
+        return await this.finish(seq, "cancelled", usage, text, null, plan.model);
       }
       const mapped = mapUpstreamError(err);
-      return this.finish(seq, "failed", usage, text, mapped, plan.model);
+      return await this.finish(seq, "failed", usage, text, mapped, plan.model);
     } finally {
       clearTimeout(watchdog);
       this.running = null;

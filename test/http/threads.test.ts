@@ -45,6 +45,7 @@ describe("POST /v1/threads", () => {
     ["an unknown field", { id: "ok-id", colour: "red" }, "colour"],
     ["a bad ID", { id: "has space" }, "id"],
     ["a too-long ID", { id: "x".repeat(129) }, "id"],
+    ["an ID of dots only (a URL could never reach it)", { id: ".." }, "id"],
     ["a wrong type", { model: 7 }, "model"],
     ["a bad param", { params: { temperature: 9 } }, "params.temperature"],
     ["an unknown param", { params: { tempratur: 1 } }, "params.tempratur"],

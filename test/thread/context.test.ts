@@ -46,6 +46,18 @@ describe("context builder", () => {
     numbers.forEach((n, i) => i > 0 && expect(n).toBe(numbers[i - 1]! + 1));
   });
 
+  it("keeps a thread's opening system messages (its system prompt) however long the history grows", async () => {
+    const t = await createThread({ model: "@cf/meta/llama-3.1-8b-instruct" });
+    await api("POST", `/v1/threads/${t.id}/messages`, { role: "system", content: "You are a pirate." });
+    await seed(t.id, 3_000, (i) => `filler ${i} ` + "y".repeat(80));
+    await api("POST", `/v1/threads/${t.id}/turns`, { input: "ahoy?" });
+    const msgs = mock.chatRequests()[0]!.body.messages;
+    expect(msgs[0]).toEqual({ role: "system", content: "You are a pirate." });
+    expect(msgs[1].content).not.toMatch(/^filler 0 /);
+    expect(msgs.at(-1)).toEqual({ role: "user", content: "ahoy?" });
+    expect(msgs.filter((m: any) => m.content === "You are a pirate.")).toHaveLength(1);
+  });
+
   it("fills a large window with more history than a small one", async () => {
     const small = await createThread({ model: "@cf/meta/llama-3.1-8b-instruct" });
     const large = await createThread({ model: "@cf/meta/llama-3.3-70b-instruct-fp8-fast" });
