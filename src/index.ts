@@ -8,7 +8,7 @@ import { ticketCreate, verifyTicket } from "./http/tickets.ts";
 import { applyLimitSettings } from "./protocol/limits.ts";
 import { messageCreate, messageDelete, messageList, messageRetrieve } from "./http/messages.ts";
 import { chatCompletionCreate, embeddingCreate, modelList, modelRetrieve } from "./http/passthrough.ts";
-import { threadCreate, threadDelete, threadList, threadRetrieve, threadUpdate } from "./http/threads.ts";
+import { threadCreate, threadDelete, threadFork, threadList, threadRetrieve, threadUpdate } from "./http/threads.ts";
 import { conversationCreate, conversationDelete, conversationRetrieve, conversationUpdate, itemDelete, itemRetrieve, itemsCreate, itemsList } from "./http/conversations.ts";
 import { responseCreate, responseDelete, responseInputItems, responseRetrieve } from "./http/responses.ts";
 import { eventsStream, threadSocket, turnCancel, turnCreate, turnRetrieve } from "./http/turns.ts";
@@ -48,6 +48,7 @@ router
   .get("/v1/threads/:id", threadRetrieve)
   .post("/v1/threads/:id", threadUpdate)
   .delete("/v1/threads/:id", threadDelete)
+  .post("/v1/threads/:id/fork", threadFork)
   .get("/v1/threads/:id/messages", messageList)
   .post("/v1/threads/:id/messages", messageCreate)
   .get("/v1/threads/:id/messages/:message_id", messageRetrieve)

@@ -2,7 +2,7 @@
 import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
 import { unwrap } from "../errors.ts";
-import { ListQuery, ThreadCreate, ThreadUpdate } from "../protocol/schemas.ts";
+import { ForkCreate, ListQuery, ThreadCreate, ThreadUpdate } from "../protocol/schemas.ts";
 import type { Thread } from "../protocol/types.ts";
 import { created, directoryStub, idempotencyOf, pathThread, tenantOf, threadStub } from "./context.ts";
 import { parseBody, parseWith, queryOf } from "./parse.ts";
@@ -48,4 +48,36 @@ export async function threadUpdate(req: IRequest, env: Env): Promise<Response> {
 
 export async function threadDelete(req: IRequest, env: Env): Promise<Response> {
   return Response.json(unwrap(await pathThread(req, env).delete()));
+}
+
+/**
+ * POST /v1/threads/{id}/fork: a new thread (same tenant) with the source's
+ * model, instructions, params and metadata, and a copy of its messages up to
+ * `message_id` (all by default). The copy moves page by page, so no object
+ * holds more than one page at a time; if it fails halfway, the fork is deleted.
+ */
+export async function threadFork(req: IRequest, env: Env): Promise<Response> {
+  const source = pathThread(req, env);
+  const body = await parseBody(req, ForkCreate);
+  const tenant = tenantOf(req, env);
+  const idem = await idempotencyOf(req, body);
+  const from = unwrap(await source.forkSource(body.message_id));
+  const id = body.id ?? (idem ? `thread_${(await bodyHash(idem.key)).slice(0, 32)}` : newThreadId());
+  const target = threadStub(env, tenant, id);
+  const { thread, fresh } = unwrap(await target.createFork(tenant, id, from, body.metadata, idem));
+  if (!fresh) return created(thread);
+  try {
+    let after = 0;
+    let latest = thread;
+    for (let pages = 0; after < from.upTo && pages < 1_000_000; pages++) {
+      const page = unwrap(await source.forkPage(after, from.upTo));
+      latest = unwrap(await target.importPage(page.rows));
+      if (page.rows.length === 0) break;
+      after = page.last;
+    }
+    return created(latest);
+  } catch (err) {
+    await target.delete().catch(() => {});
+    throw err;
+  }
 }

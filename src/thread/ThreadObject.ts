@@ -24,6 +24,7 @@ import { ephemeralResponse, ephemeralStream } from "../responses/ephemeral.ts";
 import type OpenAI from "openai";
 import { estimateTokens } from "./tokens.ts";
 import { checkContentSize, extraOf, TurnRunner } from "./turns.ts";
+import { FORK_PAGE, type ForkedMessage, type ForkSource } from "./fork.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -84,6 +85,58 @@ export class ThreadObject extends DurableObject<Env> {
   async create(tenant: string, id: string, body: ThreadCreate, idem?: IdempotencyKey): Promise<Outcome<Thread>> {
     return outcome(async () => {
       if (this.insertThread(tenant, id, body, idem, false)) await this.afterActivity();
+      return this.shape(this.required());
+    });
+  }
+
+  /** What a fork of this thread up to `messageId` (default: everything) starts from; 400 if the message is not this thread's. */
+  async forkSource(messageId?: string): Promise<Outcome<ForkSource>> {
+    return outcome(() => {
+      const t = this.required();
+      let upTo = t.next_seq - 1;
+      if (messageId !== undefined) upTo = this.messageRow(t, messageId, "message_id").seq;
+      return { model: t.model, instructions: t.instructions, params: t.params, metadata: t.metadata, upTo };
+    });
+  }
+
+  /** A page of this thread's own messages with seq in (after, upTo], oldest first, for a fork to copy. */
+  async forkPage(after: number, upTo: number): Promise<Outcome<{ rows: ForkedMessage[]; last: number }>> {
+    return outcome(() => {
+      this.required();
+      const rows = this.store.messagesPage({ above: after, below: upTo + 1, order: "asc", limit: FORK_PAGE - 1 });
+      return {
+        rows: rows.map(({ role, content, status, created_at, tokens, metadata, usage, extra }) =>
+          ({ role, content, status, created_at, tokens, metadata, usage, extra })),
+        last: rows.at(-1)?.seq ?? upTo,
+      };
+    });
+  }
+
+  /**
+   * Creates this object's thread as a fork: `fresh` is false when an
+   * idempotent retry finds the fork already made (then nothing is copied again).
+   */
+  async createFork(tenant: string, id: string, source: ForkSource, metadata: Record<string, string> | undefined, idem?: IdempotencyKey):
+    Promise<Outcome<{ thread: Thread; fresh: boolean }>> {
+    return outcome(() => {
+      const fresh = this.insertThread(tenant, id, {
+        model: source.model, instructions: source.instructions,
+        params: JSON.parse(source.params) as ThreadCreate["params"],
+        metadata: metadata ?? (JSON.parse(source.metadata) as Record<string, string>),
+      }, idem, false);
+      return { thread: this.shape(this.required()), fresh };
+    });
+  }
+
+  /** Appends a page of copied messages, in order, keeping their text, status, times and metadata. */
+  async importPage(rows: ForkedMessage[]): Promise<Outcome<Thread>> {
+    return outcome(async () => {
+      this.required();
+      if (rows.length) {
+        const first = this.store.allocateSeqs(rows.length);
+        rows.forEach((r, i) => this.store.insertMessage({ ...r, seq: first + i, turn: null }));
+      }
+      await this.afterActivity();
       return this.shape(this.required());
     });
   }

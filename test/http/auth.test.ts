@@ -45,7 +45,7 @@ describe("tenant isolation", () => {
       ["GET", `/v1/threads/${t.id}/messages`], ["POST", `/v1/threads/${t.id}/messages`, { role: "user", content: "x" }],
       ["GET", `/v1/threads/${t.id}/messages/${turn.output.id}`], ["POST", `/v1/threads/${t.id}/turns`, { input: "x" }],
       ["GET", `/v1/threads/${t.id}/turns/${turn.id}`], ["POST", `/v1/threads/${t.id}/turns/${turn.id}/cancel`],
-      ["GET", `/v1/threads/${t.id}/events?after=0`], ["POST", `/v1/threads/${t.id}/ws-tickets`],
+      ["GET", `/v1/threads/${t.id}/events?after=0`], ["POST", `/v1/threads/${t.id}/ws-tickets`], ["POST", `/v1/threads/${t.id}/fork`, {}],
       ["GET", `/v1/conversations/${t.id}`], ["GET", `/v1/conversations/${t.id}/items`],
     ] as [string, string, unknown?][]) {
       const r = await api(method, path, body, bob);
