@@ -32,6 +32,8 @@ const now = () => Math.floor(Date.now() / 1000);
 const DELTA_RETENTION_MS = 3600 * 1000;
 const EVENT_RETENTION_MS = 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 3600 * 1000;
+/** Activity (turns, appended messages) reaches the tenant directory at most this often per thread. */
+const DIRECTORY_THROTTLE_MS = 1000;
 
 type Deleted<T extends string> = { id: string; object: T; deleted: true };
 
@@ -84,7 +86,7 @@ export class ThreadObject extends DurableObject<Env> {
   /** Creates the thread in this (empty) object; 409 if it already holds one, unless this is an idempotent retry. */
   async create(tenant: string, id: string, body: ThreadCreate, idem?: IdempotencyKey): Promise<Outcome<Thread>> {
     return outcome(async () => {
-      if (this.insertThread(tenant, id, body, idem, false)) await this.afterActivity();
+      if (this.insertThread(tenant, id, body, idem, false)) await this.afterActivity(true);
       return this.shape(this.required());
     });
   }
@@ -150,7 +152,7 @@ export class ThreadObject extends DurableObject<Env> {
         this.appendRows(this.required(), items);
         return true;
       });
-      if (created) await this.afterActivity();
+      if (created) await this.afterActivity(true);
       return conversationShape(this.required());
     });
   }
@@ -286,7 +288,7 @@ export class ThreadObject extends DurableObject<Env> {
       if (body.expires_after !== undefined) this.store.setNullable("expires_after", body.expires_after && JSON.stringify(body.expires_after));
       const thread = this.shape(this.required());
       this.events.emit({ type: "thread.updated", thread });
-      await this.afterActivity();
+      await this.afterActivity(true);
       return thread;
     });
   }
@@ -668,6 +670,7 @@ export class ThreadObject extends DurableObject<Env> {
       }
     }
     this.events.reset();
+    this.cancelDirectoryUpdate();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // deleteAll drops the schema too: the object is as if new, and a create puts the schema back.
@@ -753,8 +756,14 @@ export class ThreadObject extends DurableObject<Env> {
 
   private directoryStub: { tenant: string; stub: DurableObjectStub<DirectoryObject> } | null = null;
 
-  /** After any change: refresh the tenant directory and make sure the alarm (pruning, expiry) is set. */
-  private async afterActivity(): Promise<void> {
+  /**
+   * After any change: make sure the alarm (pruning, expiry) is set, and refresh
+   * the tenant directory — at once for a create or an update (what listings
+   * show must be right), otherwise at most once per DIRECTORY_THROTTLE_MS: a
+   * busy conversation sends one update per second, not one per turn, and the
+   * last activity is always sent.
+   */
+  private async afterActivity(metadataChanged = false): Promise<void> {
     const t = this.threadRow();
     if (!t) return;
     const expiresAt = this.expiresAtMs(t);
@@ -764,11 +773,42 @@ export class ThreadObject extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Math.min(Date.now() + PRUNE_EVERY_MS, expiresAt ?? Infinity));
     }
     if (t.hidden) return;
+    const elapsed = Date.now() - this.directorySentAt;
+    if (metadataChanged || (elapsed >= DIRECTORY_THROTTLE_MS && !this.directoryLater)) {
+      this.cancelDirectoryUpdate();
+      this.sendDirectoryUpdate();
+    } else if (!this.directoryLater) {
+      let resolve = () => {};
+      const sent = new Promise<void>((r) => (resolve = r));
+      const timer = setTimeout(() => {
+        this.directoryLater = null;
+        this.sendDirectoryUpdate();
+        resolve();
+      }, Math.max(0, DIRECTORY_THROTTLE_MS - elapsed));
+      this.directoryLater = { timer, resolve };
+      this.ctx.waitUntil(sent);
+    }
+  }
+
+  /** Sends this thread's current entry to the tenant directory, without making anyone wait for it. */
+  private sendDirectoryUpdate(): void {
+    const t = this.threadRow();
+    if (!t || t.hidden) return;
+    this.directorySentAt = Date.now();
     const entry = { id: t.id, created_at: t.created_at, activity_ms: Date.now(), metadata: t.metadata };
-    // Listing order may trail a turn by a moment, so the reply does not wait for
-    // the directory; calls from this object to that stub arrive in order.
+    // Calls through one stub arrive in order, so a later remove is never overtaken.
     this.ctx.waitUntil(this.directory(t.tenant).upsert(entry).catch((err) => console.error("directory update failed", err)));
   }
+
+  private cancelDirectoryUpdate(): void {
+    if (!this.directoryLater) return;
+    clearTimeout(this.directoryLater.timer);
+    this.directoryLater.resolve();
+    this.directoryLater = null;
+  }
+
+  private directorySentAt = 0;
+  private directoryLater: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | null = null;
 }
 
 /** The ApiError a stored turn error stands for, with the status its type implies. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, createThread, errorOf, uniqueId, useMockUpstream } from "../helpers.ts";
+import { api, createThread, errorOf, eventually, uniqueId, useMockUpstream } from "../helpers.ts";
 
 useMockUpstream();
 
@@ -175,9 +175,10 @@ describe("GET /v1/threads", () => {
   it("lists threads newest activity first, with cursor pagination that visits each once", async () => {
     const made: string[] = [];
     for (let i = 0; i < 5; i++) made.push((await createThread()).id);
-    // Activity on the oldest moves it to the front.
+    // Activity on the oldest moves it to the front (within the directory's one-second throttle).
     await api("POST", `/v1/threads/${made[0]}/messages`, { role: "user", content: "bump" });
     const expected = [made[0], made[4], made[3], made[2], made[1]];
+    await eventually(async () => (await allThreadIds()).filter((id) => made.includes(id))[0] === made[0], 5000);
 
     const page1 = await api("GET", "/v1/threads?limit=2");
     expect(page1.status).toBe(200);
