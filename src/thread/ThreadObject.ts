@@ -2,29 +2,26 @@
 import { DurableObject } from "cloudflare:workers";
 import { THREAD_MIGRATIONS } from "../../migrations/thread/index.ts";
 import type { Env } from "../env.ts";
-import type { DirectoryObject } from "../directory/DirectoryObject.ts";
-import { ApiError, AuthenticationError, BadRequestError, ConflictError, NotFoundError, outcome, RateLimitError, type Outcome } from "../errors.ts";
+import { ApiError, AuthenticationError, BadRequestError, ConflictError, NotFoundError, outcome, type Outcome } from "../errors.ts";
 import { newTicket, TICKET_TTL_MS } from "../http/tickets.ts";
-import { applyLimitSettings, LIMITS } from "../protocol/limits.ts";
+import { applyLimitSettings } from "../protocol/limits.ts";
 import type { ClientFrame, ListQuery, MessageCreate, ThreadCreate, ThreadUpdate, TurnCreate } from "../protocol/schemas.ts";
 import { listOf, type List, type Message, type Thread, type Turn, type TurnResult } from "../protocol/types.ts";
 import { applyMigrations, hasSchema } from "../storage/migrate.ts";
-import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEV_MODEL } from "../upstream/models.ts";
+import { DEFAULT_MODEL } from "../upstream/models.ts";
 import { EventLog, isTurnEnd, MAX_UNSTORED_DELTAS, turnOfEvent } from "./events.ts";
 import { bodyHash, IDEMPOTENCY_TTL_MS, recall, remember, type IdempotencyKey } from "./idempotency.ts";
 import { itemRoleOf, messageShape, randomPrefix, seqOf, threadShape, turnShape } from "./shapes.ts";
-import { broadcast, handleFrame, snapshotFrame, type SocketAttachment } from "./sockets.ts";
+import { acceptSocket, broadcast, handleFrame, snapshotFrame, SNAPSHOT_MESSAGES } from "./sockets.ts";
 import { followEvents } from "./sse.ts";
 import { ThreadStore, type MessageRow, type ThreadRow } from "./store.ts";
-import { messageFromItem, Responses, type ResponseMode } from "./responses.ts";
-import type { Conversation, MessageItem, MessageItemInput, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
-import type { ConversationCreate } from "../protocol/openai.ts";
+import { ephemeralWithoutHistory, messageFromItem, Responses, type ResponseMode } from "./responses.ts";
+import type { Conversation, ConversationCreate, MessageItem, MessageItemInput, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
 import { itemOf } from "../responses/shape.ts";
-import { ephemeralResponse, ephemeralStream } from "../responses/ephemeral.ts";
-import type OpenAI from "openai";
 import { estimateTokens } from "./tokens.ts";
 import { checkContentSize, extraOf, TurnRunner } from "./turns.ts";
 import { FORK_PAGE, type ForkedMessage, type ForkSource } from "./fork.ts";
+import { TenantLink } from "./tenantLink.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -32,8 +29,6 @@ const now = () => Math.floor(Date.now() / 1000);
 const DELTA_RETENTION_MS = 3600 * 1000;
 const EVENT_RETENTION_MS = 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 3600 * 1000;
-/** Activity (turns, appended messages) reaches the tenant directory at most this often per thread. */
-const DIRECTORY_THROTTLE_MS = 1000;
 
 type Deleted<T extends string> = { id: string; object: T; deleted: true };
 
@@ -44,13 +39,13 @@ export class ThreadObject extends DurableObject<Env> {
   private readonly responses: Responses;
   /** Whether the schema is applied (see the constructor). */
   private migrated = false;
-  /** The tail of the chain of turn admissions (see admitInOrder). */
-  private admission: Promise<unknown> = Promise.resolve();
+  private readonly tenant: TenantLink;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     applyLimitSettings(env as unknown as Record<string, unknown>);
     this.store = new ThreadStore(ctx.storage.sql);
+    this.tenant = new TenantLink(env, () => this.threadRow(), (p) => ctx.waitUntil(p));
     this.events = new EventLog(this.store, () => this.turns.busy);
     this.turns = new TurnRunner({
       store: this.store,
@@ -215,13 +210,15 @@ export class ThreadObject extends DurableObject<Env> {
       const key = body.store === false ? undefined : idem;
       const seen = key && this.threadRow() ? recall<{ turn: number }>(this.store, key) : null;
       if (seen) return this.responses.replay(seen.turn, !!body.stream);
-      await this.admitInOrder(tenant);
+      await this.tenant.admit(tenant);
       const again = key && this.threadRow() ? recall<{ turn: number }>(this.store, key) : null;
       if (again) return this.responses.replay(again.turn, !!body.stream);
       if (mode.kind === "chain" && mode.previousTurnId === null && !this.threadRow()) {
         // store:false must write nothing, so a new chain only gets a thread when it is stored;
         // and a refused request (bad input, too long) must not leave that thread behind.
-        if (body.store === false) return this.ephemeralWithoutThread(body);
+        if (body.store === false) {
+          return ephemeralWithoutHistory(this.turns.upstreamClient(), body, this.env.DEFAULT_MODEL ?? DEFAULT_MODEL);
+        }
         const pending = await this.createAtomically(() => {
           this.insertThread(tenant, id, { model: body.model }, undefined, true);
           return this.responses.create(body, mode, conversationId, key);
@@ -403,25 +400,15 @@ export class ThreadObject extends DurableObject<Env> {
         return new AuthenticationError("Invalid, expired or already used WebSocket ticket.").toResponse();
       }
     }
-    const afterParam = url.searchParams.get("after");
-    const after = afterParam === null ? null : Number(afterParam);
-    if (after !== null && !(Number.isInteger(after) && after >= 0)) {
-      return new BadRequestError("'after' must be a non-negative integer event seq.", "after").toResponse();
-    }
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ connectedAt: Date.now() } satisfies SocketAttachment);
-    const replay = after === null ? null : this.events.replay(after);
-    if (replay) {
-      for (const e of replay) server.send(JSON.stringify(e));
-    } else {
-      // No `after`, or one older than the resume buffer: the newest page only, never the whole history.
-      const page = this.messagesPage(t, { order: "desc", limit: 50 });
-      page.data.reverse();
-      server.send(JSON.stringify(snapshotFrame(this.shape(t), page, this.events.lastSeq())));
-    }
-    return new Response(null, { status: 101, webSocket: client });
+    return acceptSocket(this.ctx, url.searchParams.get("after"), {
+      replay: (after) => this.events.replay(after),
+      snapshot: () => {
+        // The newest page only, never the whole history.
+        const page = this.messagesPage(t, { order: "desc", limit: SNAPSHOT_MESSAGES });
+        page.data.reverse();
+        return snapshotFrame(this.shape(t), page, this.events.lastSeq());
+      },
+    });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -544,26 +531,6 @@ export class ThreadObject extends DurableObject<Env> {
     return this.responses;
   }
 
-  /** A store:false response with no history: nothing to read, nothing written, not even a schema. */
-  private async ephemeralWithoutThread(body: ResponseCreate): Promise<ResponseObject | ReadableStream<Uint8Array>> {
-    const upstream = this.turns.upstreamClient();
-    const model = upstream.dev ? DEV_MODEL : (body.model ?? this.env.DEFAULT_MODEL ?? DEFAULT_MODEL);
-    const input = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
-    const messages = [
-      ...(body.instructions ? [{ role: "system" as const, content: body.instructions }] : []),
-      ...input.map((i) => ({ role: i.message.role, content: i.message.content })),
-    ] as OpenAI.Chat.Completions.ChatCompletionMessageParam[];
-    const maxTokens = body.max_output_tokens ?? DEFAULT_MAX_TOKENS;
-    const request = {
-      instructions: body.instructions ?? null, model, metadata: body.metadata ?? {}, temperature: body.temperature ?? null,
-      top_p: body.top_p ?? null, max_output_tokens: body.max_output_tokens ?? null, previous_response_id: null,
-      conversation: null, store: false, ...(body.user ? { user: body.user } : {}),
-    };
-    const sampling = { ...(body.temperature != null ? { temperature: body.temperature } : {}), ...(body.top_p != null ? { top_p: body.top_p } : {}) };
-    const r = { upstream, messages, model, maxTokens, sampling, request };
-    return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
-  }
-
   /**
    * What an idempotent retry recorded, or null once the tenant's rate limit let
    * a new turn through. The key is looked up again after the wait, and start()
@@ -573,27 +540,8 @@ export class ThreadObject extends DurableObject<Env> {
     const t = this.required();
     const seen = recall<T>(this.store, idem);
     if (seen) return seen;
-    await this.admitInOrder(t.tenant);
+    await this.tenant.admit(t.tenant);
     return recall<T>(this.store, idem);
-  }
-
-  /**
-   * Waits for the tenant's rate limit, in arrival order: each admission starts
-   * only after the previous one has finished (and its turn has started), so a
-   * slow answer from the directory cannot reorder the turns of this thread.
-   */
-  private admitInOrder(tenant: string): Promise<void> {
-    const gate = this.admission.then(() => this.rateLimit(tenant));
-    this.admission = gate.catch(() => {});
-    return gate;
-  }
-
-  /** Takes a turn from the tenant's token bucket; 429 with Retry-After when it is empty. */
-  private async rateLimit(tenant: string): Promise<void> {
-    const wait = await this.directory(tenant).takeTurn(LIMITS.turnsPerMinute);
-    if (wait !== null) {
-      throw new RateLimitError(`Rate limit reached: at most ${LIMITS.turnsPerMinute} turns per minute (TURNS_PER_MINUTE).`, wait);
-    }
   }
 
   /** A single-use WebSocket ticket for this thread, valid for TICKET_TTL_MS. */
@@ -670,12 +618,11 @@ export class ThreadObject extends DurableObject<Env> {
       }
     }
     this.events.reset();
-    this.cancelDirectoryUpdate();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // deleteAll drops the schema too: the object is as if new, and a create puts the schema back.
     this.migrated = false;
-    if (!t.hidden) await this.directory(t.tenant).remove(t.id);
+    await this.tenant.remove(t);
     return { id: t.id, object: "thread.deleted" as const, deleted: true as const };
   }
 
@@ -743,26 +690,7 @@ export class ThreadObject extends DurableObject<Env> {
     return (t.updated_at + seconds) * 1000;
   }
 
-  /**
-   * The tenant's directory stub, one per object: calls through one stub arrive in
-   * the order they were made, so an update can never overtake a later remove.
-   */
-  private directory(tenant: string) {
-    if (this.directoryStub?.tenant !== tenant) {
-      this.directoryStub = { tenant, stub: this.env.DIRECTORY.get(this.env.DIRECTORY.idFromName(tenant)) };
-    }
-    return this.directoryStub.stub;
-  }
-
-  private directoryStub: { tenant: string; stub: DurableObjectStub<DirectoryObject> } | null = null;
-
-  /**
-   * After any change: make sure the alarm (pruning, expiry) is set, and refresh
-   * the tenant directory — at once for a create or an update (what listings
-   * show must be right), otherwise at most once per DIRECTORY_THROTTLE_MS: a
-   * busy conversation sends one update per second, not one per turn, and the
-   * last activity is always sent.
-   */
+  /** After any change: make sure the alarm (pruning, expiry) is set, and refresh the tenant's listing. */
   private async afterActivity(metadataChanged = false): Promise<void> {
     const t = this.threadRow();
     if (!t) return;
@@ -772,43 +700,8 @@ export class ThreadObject extends DurableObject<Env> {
     if (current === null || expiresAt !== null) {
       await this.ctx.storage.setAlarm(Math.min(Date.now() + PRUNE_EVERY_MS, expiresAt ?? Infinity));
     }
-    if (t.hidden) return;
-    const elapsed = Date.now() - this.directorySentAt;
-    if (metadataChanged || (elapsed >= DIRECTORY_THROTTLE_MS && !this.directoryLater)) {
-      this.cancelDirectoryUpdate();
-      this.sendDirectoryUpdate();
-    } else if (!this.directoryLater) {
-      let resolve = () => {};
-      const sent = new Promise<void>((r) => (resolve = r));
-      const timer = setTimeout(() => {
-        this.directoryLater = null;
-        this.sendDirectoryUpdate();
-        resolve();
-      }, Math.max(0, DIRECTORY_THROTTLE_MS - elapsed));
-      this.directoryLater = { timer, resolve };
-      this.ctx.waitUntil(sent);
-    }
+    this.tenant.touch(metadataChanged);
   }
-
-  /** Sends this thread's current entry to the tenant directory, without making anyone wait for it. */
-  private sendDirectoryUpdate(): void {
-    const t = this.threadRow();
-    if (!t || t.hidden) return;
-    this.directorySentAt = Date.now();
-    const entry = { id: t.id, created_at: t.created_at, activity_ms: Date.now(), metadata: t.metadata };
-    // Calls through one stub arrive in order, so a later remove is never overtaken.
-    this.ctx.waitUntil(this.directory(t.tenant).upsert(entry).catch((err) => console.error("directory update failed", err)));
-  }
-
-  private cancelDirectoryUpdate(): void {
-    if (!this.directoryLater) return;
-    clearTimeout(this.directoryLater.timer);
-    this.directoryLater.resolve();
-    this.directoryLater = null;
-  }
-
-  private directorySentAt = 0;
-  private directoryLater: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | null = null;
 }
 
 /** The ApiError a stored turn error stands for, with the status its type implies. */

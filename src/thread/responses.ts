@@ -1,4 +1,5 @@
 /** The Responses API inside a ThreadObject: a response is a turn, stored with what its request asked for. */
+import type OpenAI from "openai";
 import { BadRequestError, NotFoundError } from "../errors.ts";
 import type { MessageItemInput, ResponseCreate, ResponseObject, ResponseRequest } from "../protocol/openai.ts";
 import type { MessageCreate, TurnCreate } from "../protocol/schemas.ts";
@@ -214,4 +215,23 @@ export class Responses {
     const r = { upstream, messages: prompt.messages, model, maxTokens, sampling, request: { ...request, model } };
     return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
   }
+}
+
+/** A store:false response with no history: nothing to read, nothing written, not even a schema. */
+export function ephemeralWithoutHistory(upstream: Upstream, body: ResponseCreate, defaultModel: string):
+  Promise<ResponseObject> | ReadableStream<Uint8Array> {
+  const model = upstream.dev ? DEV_MODEL : (body.model ?? defaultModel);
+  const input = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
+  const messages = [
+    ...(body.instructions ? [{ role: "system" as const, content: body.instructions }] : []),
+    ...input.map((i) => ({ role: i.message.role, content: i.message.content })),
+  ] as OpenAI.Chat.Completions.ChatCompletionMessageParam[];
+  const request: ResponseRequest = {
+    instructions: body.instructions ?? null, model, metadata: body.metadata ?? {}, temperature: body.temperature ?? null,
+    top_p: body.top_p ?? null, max_output_tokens: body.max_output_tokens ?? null, previous_response_id: null,
+    conversation: null, store: false, ...(body.user ? { user: body.user } : {}),
+  };
+  const sampling = { ...(body.temperature != null ? { temperature: body.temperature } : {}), ...(body.top_p != null ? { top_p: body.top_p } : {}) };
+  const r = { upstream, messages, model, maxTokens: body.max_output_tokens ?? DEFAULT_MAX_TOKENS, sampling, request };
+  return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
 }

@@ -16,6 +16,31 @@ export interface SocketHost {
   cancelTurn(turnId: string): Promise<Turn>;
 }
 
+/** Messages in a connection's snapshot: the newest page, never the whole history. */
+export const SNAPSHOT_MESSAGES = 50;
+
+/**
+ * Accepts a WebSocket with the Hibernation API (ctx.acceptWebSocket: the object
+ * may sleep while the socket stays open) and sends its first frames: the
+ * events after `after`, or a snapshot when there is no `after` or the resume
+ * buffer cannot replay from it.
+ */
+export function acceptSocket(ctx: DurableObjectState, afterParam: string | null,
+  source: { replay(after: number): ThreadEvent[] | null; snapshot(): object }): Response {
+  const after = afterParam === null ? null : Number(afterParam);
+  if (after !== null && !(Number.isInteger(after) && after >= 0)) {
+    return new BadRequestError("'after' must be a non-negative integer event seq.", "after").toResponse();
+  }
+  const pair = new WebSocketPair();
+  const [client, server] = [pair[0], pair[1]];
+  ctx.acceptWebSocket(server);
+  server.serializeAttachment({ connectedAt: Date.now() } satisfies SocketAttachment);
+  const replay = after === null ? null : source.replay(after);
+  if (replay) for (const e of replay) server.send(JSON.stringify(e));
+  else server.send(JSON.stringify(source.snapshot()));
+  return new Response(null, { status: 101, webSocket: client });
+}
+
 /** The first frame of a connection without `after`: the thread and its newest page of messages only. */
 export function snapshotFrame(thread: Thread, page: List<Message>, seq: number) {
   return { type: "thread.snapshot", seq, thread, messages: page.data, has_more: page.has_more };
