@@ -55,3 +55,14 @@ export async function idempotencyOf(req: Request, body: unknown): Promise<Idempo
   }
   return { key: `http:${req.method}:${new URL(req.url).pathname}:${key}`, hash: await bodyHash(body) };
 }
+
+/**
+ * The ID for an object a POST creates: with an Idempotency-Key it is derived
+ * from the key, so a retry reaches the same object, which recognises the key
+ * (no global lookup table); otherwise `<prefix>_` and 24 random base-32 characters.
+ */
+export async function newObjectId(prefix: string, idem?: IdempotencyKey): Promise<string> {
+  if (idem) return `${prefix}_${(await bodyHash(idem.key)).slice(0, 32)}`;
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return `${prefix}_${Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz234567"[b & 31]).join("")}`;
+}

@@ -4,10 +4,8 @@ import type { Env } from "../env.ts";
 import { unwrap } from "../errors.ts";
 import { ConversationCreate, ConversationUpdate, ItemsCreate } from "../protocol/openai.ts";
 import { ListQuery, ThreadId } from "../protocol/schemas.ts";
-import { idempotencyOf, tenantOf, threadStub } from "./context.ts";
+import { idempotencyOf, newObjectId, tenantOf, threadStub } from "./context.ts";
 import { parseBody, parseWith } from "./parse.ts";
-import { newThreadId } from "./threads.ts";
-import { bodyHash } from "../thread/idempotency.ts";
 
 function conversationStub(req: IRequest, env: Env) {
   const id = parseWith(ThreadId, req.params.id, "conversation_id");
@@ -18,7 +16,7 @@ export async function conversationCreate(req: IRequest, env: Env): Promise<Respo
   const body = await parseBody(req, ConversationCreate);
   const tenant = tenantOf(req, env);
   const idem = await idempotencyOf(req, body);
-  const id = idem ? `conv_${(await bodyHash(idem.key)).slice(0, 32)}` : newThreadId("conv");
+  const id = await newObjectId("conv", idem);
   return Response.json(unwrap(await threadStub(env, tenant, id).createConversation(tenant, id, body, idem)));
 }
 

@@ -5,11 +5,9 @@ import { BadRequestError, NotFoundError, unwrap } from "../errors.ts";
 import { ResponseCreate } from "../protocol/openai.ts";
 import { ThreadId } from "../protocol/schemas.ts";
 import { parseResponseId } from "../responses/ids.ts";
-import { idempotencyOf, tenantOf, threadStub } from "./context.ts";
-import { bodyHash } from "../thread/idempotency.ts";
+import { idempotencyOf, newObjectId, tenantOf, threadStub } from "./context.ts";
 import { listQueryWithInclude } from "./conversations.ts";
 import { parseBody, parseWith } from "./parse.ts";
-import { newThreadId } from "./threads.ts";
 import { SSE_HEADERS } from "./turns.ts";
 
 export async function responseCreate(req: IRequest, env: Env): Promise<Response> {
@@ -28,9 +26,8 @@ export async function responseCreate(req: IRequest, env: Env): Promise<Response>
     if (!ref) throw new BadRequestError(`Previous response with id '${body.previous_response_id.slice(0, 80)}' not found.`, "previous_response_id");
     result = await threadStub(env, tenant, ref.threadId).respond(tenant, ref.threadId, body, { kind: "chain", previousTurnId: ref.turnId }, null, idem);
   } else {
-    // A new chain gets its own (hidden) thread; its responses' IDs lead back to it. With an
-    // Idempotency-Key the thread's ID comes from the key, so a retry finds the first answer.
-    const id = idem ? `respchain_${(await bodyHash(idem.key)).slice(0, 32)}` : newThreadId("respchain");
+    // A new chain gets its own (hidden) thread; its responses' IDs lead back to it.
+    const id = await newObjectId("respchain", idem);
     result = await threadStub(env, tenant, id).respond(tenant, id, body, { kind: "chain", previousTurnId: null }, null, idem);
   }
   const value = unwrap(result);

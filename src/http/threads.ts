@@ -4,23 +4,14 @@ import type { Env } from "../env.ts";
 import { unwrap } from "../errors.ts";
 import { ForkCreate, ListQuery, ThreadCreate, ThreadUpdate } from "../protocol/schemas.ts";
 import type { Thread } from "../protocol/types.ts";
-import { created, directoryStub, idempotencyOf, pathThread, tenantOf, threadStub } from "./context.ts";
+import { created, directoryStub, idempotencyOf, newObjectId, pathThread, tenantOf, threadStub } from "./context.ts";
 import { parseBody, parseWith, queryOf } from "./parse.ts";
-import { bodyHash } from "../thread/idempotency.ts";
-
-/** A generated thread ID: `thread_` and 24 random base-32 characters. */
-export function newThreadId(prefix = "thread"): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return `${prefix}_${Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz234567"[b & 31]).join("")}`;
-}
 
 export async function threadCreate(req: IRequest, env: Env): Promise<Response> {
   const body = await parseBody(req, ThreadCreate);
   const tenant = tenantOf(req, env);
   const idem = await idempotencyOf(req, body);
-  // With an Idempotency-Key and no id, the id is derived from the key, so a retry
-  // reaches the same object, which recognises the key: no global lookup table.
-  const id = body.id ?? (idem ? `thread_${(await bodyHash(idem.key)).slice(0, 32)}` : newThreadId());
+  const id = body.id ?? (await newObjectId("thread", idem));
   return created(unwrap(await threadStub(env, tenant, id).create(tenant, id, body, idem)));
 }
 
@@ -62,7 +53,7 @@ export async function threadFork(req: IRequest, env: Env): Promise<Response> {
   const tenant = tenantOf(req, env);
   const idem = await idempotencyOf(req, body);
   const from = unwrap(await source.forkSource(body.message_id));
-  const id = body.id ?? (idem ? `thread_${(await bodyHash(idem.key)).slice(0, 32)}` : newThreadId());
+  const id = body.id ?? (await newObjectId("thread", idem));
   const target = threadStub(env, tenant, id);
   const { thread, fresh } = unwrap(await target.createFork(tenant, id, from, body.metadata, idem));
   if (!fresh) return created(thread);

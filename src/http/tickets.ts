@@ -6,6 +6,7 @@
  * Durable Object is woken; the thread's object makes it single-use.
  */
 import type { IRequest } from "itty-router";
+import { b64url, unb64url } from "../encoding.ts";
 import type { Env } from "../env.ts";
 import { AuthenticationError, unwrap } from "../errors.ts";
 import { created, pathThread } from "./context.ts";
@@ -14,14 +15,6 @@ import { created, pathThread } from "./context.ts";
 export const TICKET_TTL_MS = 60_000;
 
 const enc = new TextEncoder();
-
-function b64url(bytes: Uint8Array): string {
-  return btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join("")).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function unb64url(s: string): Uint8Array {
-  return Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-}
 
 /** The signing key: derived from the API_KEYS secret, so rotating the keys also retires every ticket. */
 async function signingKey(env: Env): Promise<CryptoKey> {
@@ -43,7 +36,7 @@ interface TicketClaims {
 /** A new signed ticket for (tenant, thread), valid until expiresAt. */
 export async function newTicket(env: Env, tenant: string, threadId: string, expiresAt: number): Promise<string> {
   const claims: TicketClaims = { t: tenant, h: threadId, e: expiresAt, n: b64url(crypto.getRandomValues(new Uint8Array(16))) };
-  const payload = b64url(enc.encode(JSON.stringify(claims)));
+  const payload = b64url(JSON.stringify(claims));
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", await signingKey(env), enc.encode(payload)));
   return `wst_${payload}.${b64url(sig)}`;
 }

@@ -1,10 +1,8 @@
 /** Zod schemas of every HTTP input; each is also the TypeScript type of what it parses. */
 import { z } from "zod";
+import { fitsUtf8 } from "../encoding.ts";
 import { LIMITS } from "./limits.ts";
 
-const utf8 = new TextEncoder();
-/** Whether s is at most limit bytes of UTF-8 (encoded only when its length alone cannot tell). */
-const fitsBytes = (s: string, limit: number) => s.length * 3 <= limit || utf8.encode(s).length <= limit;
 
 /**
  * A string that can be stored and returned exactly: well-formed Unicode. A lone
@@ -47,7 +45,7 @@ export type ExpiresAfter = z.infer<typeof ExpiresAfter>;
 
 const Model = Text().min(1).max(256);
 export const Instructions = Text()
-  .refine((s) => fitsBytes(s, LIMITS.instructionsBytes), `at most ${LIMITS.instructionsBytes} bytes`);
+  .refine((s) => fitsUtf8(s, LIMITS.instructionsBytes), `at most ${LIMITS.instructionsBytes} bytes`);
 
 export const ThreadCreate = z.strictObject({
   id: ThreadId.optional(),

@@ -1,5 +1,6 @@
 /** Responses with store:false: generated straight from the upstream, nothing written anywhere. */
 import type OpenAI from "openai";
+import { randomBase36 } from "../encoding.ts";
 import type { ResponseObject, ResponseRequest } from "../protocol/openai.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
@@ -17,23 +18,18 @@ export interface EphemeralRequest {
   request: ResponseRequest;
 }
 
-function randomSuffix(n: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(n));
-  return Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
-}
-
 /**
  * An ID of the usual shape whose thread part names no thread ("ephemeral"), so
  * retrieving it is a 404, as for any response that was not stored.
  */
 function ephemeralId(): string {
-  return `resp_${randomSuffix(16)}_ZXBoZW1lcmFs`;
+  return `resp_${randomBase36(16)}_ZXBoZW1lcmFs`;
 }
 
 /** Runs the generation; calls onDelta per text delta; returns the finished Response object (failed ones included). */
 async function generate(r: EphemeralRequest, onStart: (id: string, itemId: string) => void, onDelta: (t: string) => void) {
   const id = ephemeralId();
-  const itemId = `msg_${randomSuffix(16)}`;
+  const itemId = `msg_${randomBase36(16)}`;
   const created_at = Math.floor(Date.now() / 1000);
   onStart(id, itemId);
   let text = "";

@@ -3,21 +3,8 @@
  * carries the thread's ID (base64url) and the turn within it.
  * Format: resp_<turn suffix>_<base64url(thread id)>.
  */
+import { b64url, unb64urlText } from "../encoding.ts";
 import { BadRequestError } from "../errors.ts";
-
-function b64url(s: string): string {
-  const bin = Array.from(new TextEncoder().encode(s), (b) => String.fromCharCode(b)).join("");
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function unb64url(s: string): string | null {
-  try {
-    const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-  } catch {
-    return null;
-  }
-}
 
 /** The response ID of a thread's turn (turnId is `turn_<suffix>`). */
 export function responseId(threadId: string, turnId: string): string {
@@ -28,7 +15,7 @@ export function responseId(threadId: string, turnId: string): string {
 export function parseResponseId(id: string): { threadId: string; turnId: string } | null {
   const m = /^resp_([0-9a-z]+)_([A-Za-z0-9_-]+)$/.exec(id);
   if (!m) return null;
-  const threadId = unb64url(m[2]!);
+  const threadId = unb64urlText(m[2]!);
   if (!threadId || !/^[A-Za-z0-9_.:-]{1,128}$/.test(threadId)) return null;
   return { threadId, turnId: `turn_${m[1]}` };
 }

@@ -2,7 +2,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { THREAD_MIGRATIONS } from "../../migrations/thread/index.ts";
 import type { Env } from "../env.ts";
-import { ApiError, AuthenticationError, BadRequestError, ConflictError, NotFoundError, outcome, type Outcome } from "../errors.ts";
+import { ApiError, AuthenticationError, BadRequestError, ConflictError, NotFoundError, outcome, unwrap, type Outcome } from "../errors.ts";
 import { newTicket, TICKET_TTL_MS } from "../http/tickets.ts";
 import { applyLimitSettings } from "../protocol/limits.ts";
 import type { ClientFrame, ListQuery, MessageCreate, ThreadCreate, ThreadUpdate, TurnCreate } from "../protocol/schemas.ts";
@@ -414,7 +414,7 @@ export class ThreadObject extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     await handleFrame(ws, message, {
       startTurn: async (frame) => this.startTurnFromSocket(frame),
-      cancelTurn: async (turnId) => unwrapLocal(await this.cancelTurn(turnId)),
+      cancelTurn: async (turnId) => unwrap(await this.cancelTurn(turnId)),
     });
   }
 
@@ -708,12 +708,6 @@ export class ThreadObject extends DurableObject<Env> {
 function errorFromTurn(e: NonNullable<Turn["error"]>): ApiError {
   const status = { invalid_request_error: 400, rate_limit_error: 429, conflict_error: 409, not_found_error: 404 }[e.type] ?? 502;
   return new ApiError(status, e.type, e.message, e.param, e.code);
-}
-
-/** The value of a local outcome, or its error thrown again (for callers inside the object). */
-function unwrapLocal<T>(o: Outcome<T>): T {
-  if ("error" in o) throw ApiError.fromWire(o.error);
-  return o.ok;
 }
 
 /** A conversation is a thread seen through OpenAI's Conversations API. */

@@ -2,6 +2,7 @@
 import type { Message, Thread, ToolCall, Turn, Usage } from "../protocol/types.ts";
 import type { MessageRow, ThreadRow, TurnRow } from "./store.ts";
 import type { Role } from "../protocol/schemas.ts";
+import { randomBase36 } from "../encoding.ts";
 
 /** Length of the random per-thread prefix that makes message and turn IDs unique across threads. */
 export const ID_PREFIX_LENGTH = 12;
@@ -26,8 +27,7 @@ export function seqOf(id: string, kind: "msg" | "turn", prefix: string): number 
 }
 
 export function randomPrefix(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(ID_PREFIX_LENGTH));
-  return Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
+  return randomBase36(ID_PREFIX_LENGTH);
 }
 
 const json = <T>(s: string | null, fallback: T): T => (s ? (JSON.parse(s) as T) : fallback);

@@ -1,4 +1,5 @@
 /** The WebSocket protocol of a thread: snapshot or replay on connect, client frames in, events out. */
+import { fitsUtf8 } from "../encoding.ts";
 import { ApiError, BadRequestError, TooLargeError } from "../errors.ts";
 import { parseWith } from "../http/parse.ts";
 import { LIMITS } from "../protocol/limits.ts";
@@ -68,7 +69,7 @@ export async function handleFrame(ws: WebSocket, raw: string | ArrayBuffer, host
   let requestId: string | null = null;
   try {
     if (typeof raw !== "string") throw new BadRequestError("Binary frames are not supported; send JSON text frames.");
-    if (raw.length > LIMITS.wsFrameBytes / 3 && new TextEncoder().encode(raw).length > LIMITS.wsFrameBytes) {
+    if (!fitsUtf8(raw, LIMITS.wsFrameBytes)) {
       throw new TooLargeError(`Frames are limited to ${LIMITS.wsFrameBytes} bytes (LIMITS.wsFrameBytes).`);
     }
     let value: unknown;

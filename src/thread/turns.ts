@@ -1,5 +1,6 @@
 /** Turn lifecycle inside a ThreadObject: write the input, queue, call upstream, write the reply once. */
 import { APIUserAbortError } from "openai";
+import { fitsUtf8 } from "../encoding.ts";
 import type { Env } from "../env.ts";
 import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError, UpstreamError } from "../errors.ts";
 import { LIMITS } from "../protocol/limits.ts";
@@ -15,7 +16,6 @@ import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
 import { estimateTokens } from "./tokens.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
-const utf8 = new TextEncoder();
 
 export interface TurnHost {
   store: ThreadStore;
@@ -223,7 +223,7 @@ export class TurnRunner {
         if (chunk.usage) usage = { input_tokens: chunk.usage.prompt_tokens, output_tokens: chunk.usage.completion_tokens };
         // A reply must fit one row (2 MB): past the content limit the upstream is
         // stopped and the reply kept as incomplete, as if cut by max_tokens.
-        if (text.length > LIMITS.contentBytes / 3 && utf8.encode(text).length > LIMITS.contentBytes) {
+        if (!fitsUtf8(text, LIMITS.contentBytes)) {
           finish = "length";
           break;
         }
@@ -307,7 +307,7 @@ function normalizeInput(input: TurnCreate["input"]): MessageCreate[] {
 
 /** Refuses content over LIMITS.contentBytes with 413: never truncated, never near the 2 MB row limit. */
 export function checkContentSize(content: string, param: string): void {
-  if (content.length > LIMITS.contentBytes / 3 && utf8.encode(content).length > LIMITS.contentBytes) {
+  if (!fitsUtf8(content, LIMITS.contentBytes)) {
     throw new TooLargeError(`${param} is larger than ${LIMITS.contentBytes} bytes (LIMITS.contentBytes).`, param);
   }
 }
