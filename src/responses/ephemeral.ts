@@ -4,6 +4,8 @@ import { randomBase36 } from "../encoding.ts";
 import type { ResponseObject, ResponseRequest } from "../protocol/openai.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
+import { newProgress, readReply } from "../upstream/reply.ts";
+import { LIMITS } from "../protocol/limits.ts";
 import { ResponseEventWriter } from "./events.ts";
 import { responseObject } from "./shape.ts";
 
@@ -11,6 +13,8 @@ type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
 export interface EphemeralRequest {
   upstream: Upstream;
+  /** How long the upstream's stream may stay silent (UPSTREAM_TIMEOUT_MS). */
+  idleMs: number;
   messages: ChatMessage[];
   model: string;
   maxTokens: number;
@@ -32,27 +36,16 @@ async function generate(r: EphemeralRequest, onStart: (id: string, itemId: strin
   const itemId = `msg_${randomBase36(16)}`;
   const created_at = Math.floor(Date.now() / 1000);
   onStart(id, itemId);
-  let text = "";
-  let finish: string | null = null;
-  let usage: { input_tokens: number; output_tokens: number } | null = null;
+  const p = newProgress();
   let error = null;
   try {
-    const stream = await r.upstream.client.chat.completions.create({
-      ...r.sampling, model: r.model, messages: r.messages, max_tokens: r.maxTokens, stream: true, stream_options: { include_usage: true },
-    });
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta?.content;
-      if (delta) {
-        text += delta;
-        onDelta(delta);
-      }
-      if (chunk.choices[0]?.finish_reason) finish = chunk.choices[0].finish_reason;
-      if (chunk.usage) usage = { input_tokens: chunk.usage.prompt_tokens, output_tokens: chunk.usage.completion_tokens };
-    }
-    if (text === "") throw new Error("The upstream model sent an empty reply.");
+    await readReply(r.upstream.client,
+      { ...r.sampling, model: r.model, messages: r.messages, max_tokens: r.maxTokens, stream: true, stream_options: { include_usage: true } },
+      p, { idleMs: r.idleMs, maxBytes: LIMITS.contentBytes, onDelta });
   } catch (err) {
     error = mapUpstreamError(err);
   }
+  const { text, finish, usage } = p;
   const status = error ? "failed" : finish === "length" ? "incomplete" : "completed";
   const reply = text === "" ? null : {
     type: "message" as const, id: itemId, status: status === "completed" ? "completed" as const : "incomplete" as const,

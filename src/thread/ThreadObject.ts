@@ -9,6 +9,7 @@ import type { ClientFrame, ListQuery, MessageCreate, ThreadCreate, ThreadUpdate,
 import { listOf, type List, type Message, type Thread, type Turn, type TurnResult } from "../protocol/types.ts";
 import { applyMigrations, hasSchema } from "../storage/migrate.ts";
 import { DEFAULT_MODEL } from "../upstream/models.ts";
+import { upstreamTimeoutMs } from "../upstream/client.ts";
 import { EventLog, isTurnEnd, MAX_UNSTORED_DELTAS, turnOfEvent } from "./events.ts";
 import { bodyHash, IDEMPOTENCY_TTL_MS, recall, remember, type IdempotencyKey } from "./idempotency.ts";
 import { itemRoleOf, messageShape, randomPrefix, seqOf, threadShape, turnShape } from "./shapes.ts";
@@ -18,8 +19,7 @@ import { ThreadStore, type MessageRow, type ThreadRow } from "./store.ts";
 import { ephemeralWithoutHistory, messageFromItem, Responses, type ResponseMode } from "./responses.ts";
 import type { Conversation, ConversationCreate, MessageItem, MessageItemInput, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
 import { itemOf } from "../responses/shape.ts";
-import { estimateTokens } from "./tokens.ts";
-import { checkContentSize, extraOf, TurnRunner } from "./turns.ts";
+import { checkContentSize, extraOf, sentMessageRow, TurnRunner } from "./turns.ts";
 import { FORK_PAGE, type ForkedMessage, type ForkSource } from "./fork.ts";
 import { TenantLink } from "./tenantLink.ts";
 
@@ -29,6 +29,8 @@ const now = () => Math.floor(Date.now() / 1000);
 const DELTA_RETENTION_MS = 3600 * 1000;
 const EVENT_RETENTION_MS = 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 3600 * 1000;
+/** Page size of list endpoints without `limit`. */
+const DEFAULT_LIMIT = 20;
 
 type Deleted<T extends string> = { id: string; object: T; deleted: true };
 
@@ -58,6 +60,7 @@ export class ThreadObject extends DurableObject<Env> {
       store: this.store, turns: this.turns, events: this.events,
       thread: () => this.required(),
       upstream: () => this.turns.upstreamClient(),
+      idleMs: upstreamTimeoutMs(env),
       turnResult: (seq) => this.turnResult(seq),
       waitUntil: (p) => this.ctx.waitUntil(p),
     });
@@ -166,8 +169,7 @@ export class ThreadObject extends DurableObject<Env> {
         : this.appendRows(t, items.map(messageFromItem));
       if (!seen && rows.length) remember(this.store, idem, { first: rows[0]!.seq, last: rows.at(-1)!.seq });
       if (!seen) await this.afterActivity();
-      const data = rows.map((r) => itemFromRow(t, r));
-      return { object: "list" as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false };
+      return listOf(rows.map((r) => itemFromRow(t, r)), rows.length);
     });
   }
 
@@ -175,8 +177,7 @@ export class ThreadObject extends DurableObject<Env> {
   async listItems(q: ListQuery): Promise<Outcome<List<MessageItem>>> {
     return outcome(() => {
       const t = this.required();
-      const page = this.messagesPage(t, { ...q, order: q.order ?? "desc" });
-      return { ...page, data: page.data.map((m) => itemFromRow(t, this.store.message(m.seq)!)) };
+      return listOf(this.rowsPage(t, q, "desc").map((r) => itemFromRow(t, r)), q.limit ?? DEFAULT_LIMIT);
     });
   }
 
@@ -208,16 +209,13 @@ export class ThreadObject extends DurableObject<Env> {
     return outcome(async () => {
       // store:false keeps nothing, not even its idempotency key.
       const key = body.store === false ? undefined : idem;
-      const seen = key && this.threadRow() ? recall<{ turn: number }>(this.store, key) : null;
+      const seen = await this.admitTurn<{ turn: number }>(tenant, key);
       if (seen) return this.responses.replay(seen.turn, !!body.stream);
-      await this.tenant.admit(tenant);
-      const again = key && this.threadRow() ? recall<{ turn: number }>(this.store, key) : null;
-      if (again) return this.responses.replay(again.turn, !!body.stream);
       if (mode.kind === "chain" && mode.previousTurnId === null && !this.threadRow()) {
         // store:false must write nothing, so a new chain only gets a thread when it is stored;
         // and a refused request (bad input, too long) must not leave that thread behind.
         if (body.store === false) {
-          return ephemeralWithoutHistory(this.turns.upstreamClient(), body, this.env.DEFAULT_MODEL ?? DEFAULT_MODEL);
+          return ephemeralWithoutHistory(this.turns.upstreamClient(), upstreamTimeoutMs(this.env), body, this.env.DEFAULT_MODEL ?? DEFAULT_MODEL);
         }
         const pending = await this.createAtomically(() => {
           this.insertThread(tenant, id, { model: body.model }, undefined, true);
@@ -253,18 +251,9 @@ export class ThreadObject extends DurableObject<Env> {
       const t = this.required();
       this.responsesOrNotFound().retrieve(turnId);
       const turn = this.store.turn(seqOf(turnId, "turn", t.id_prefix)!)!;
-      const after = q.after === undefined ? undefined : this.cursor(t, q.after, "after");
-      const before = q.before === undefined ? undefined : this.cursor(t, q.before, "before");
-      const order = q.order ?? "desc";
-      const lo = turn.input_first - 1;
-      const hi = turn.input_last + 1;
-      const clampLo = (n: number | undefined) => Math.max(lo, n ?? lo);
-      const clampHi = (n: number | undefined) => Math.min(hi, n ?? hi);
-      const limit = q.limit ?? 20;
-      const rows = this.store.messagesPage(order === "asc"
-        ? { above: clampLo(after), below: clampHi(before), order, limit, withBranches: true }
-        : { above: clampLo(before), below: clampHi(after), order, limit, withBranches: true });
-      return listOf(rows.map((r) => itemFromRow(t, r)), limit);
+      // A branch response's input is not the thread's own, so branch rows are included here.
+      const rows = this.rowsPage(t, q, "desc", { above: turn.input_first - 1, below: turn.input_last + 1 });
+      return listOf(rows.map((r) => itemFromRow(t, r)), q.limit ?? DEFAULT_LIMIT);
     });
   }
 
@@ -332,7 +321,7 @@ export class ThreadObject extends DurableObject<Env> {
   /** Runs a turn and answers when it has ended: the turn with its reply, or the error that failed it. */
   async runTurn(body: TurnCreate, idem?: IdempotencyKey): Promise<Outcome<TurnResult>> {
     return outcome(async () => {
-      const seen = await this.admitTurn<{ turn: number }>(idem);
+      const seen = await this.admitTurn<{ turn: number }>(this.required().tenant, idem);
       const seq = seen ? seen.turn : this.startTurn(body, idem).turn;
       return this.turnResult(seq);
     });
@@ -341,7 +330,7 @@ export class ThreadObject extends DurableObject<Env> {
   /** Starts a turn (or finds the one an idempotent retry names) and streams its events as SSE until it ends. */
   async streamTurn(body: TurnCreate, idem?: IdempotencyKey): Promise<Outcome<ReadableStream<Uint8Array>>> {
     return outcome(async () => {
-      const seen = await this.admitTurn<{ turn: number; after: number }>(idem);
+      const seen = await this.admitTurn<{ turn: number; after: number }>(this.required().tenant, idem);
       const { turn: seq, after } = seen ?? this.startTurn(body, idem);
       const turnId = turnShape(this.required(), this.store.turn(seq)!).id;
       const stream = followEvents(this.events, {
@@ -380,8 +369,7 @@ export class ThreadObject extends DurableObject<Env> {
   /** Cancels a turn and answers with its final state; a finished turn is answered as it is. */
   async cancelTurn(id: string): Promise<Outcome<Turn>> {
     return outcome(async () => {
-      const seq = this.turnShapeOf(id) && seqOf(id, "turn", this.required().id_prefix)!;
-      await this.turns.cancel(seq);
+      await this.turns.cancel(this.turnRowOf(id).row.seq);
       return this.turnShapeOf(id);
     });
   }
@@ -501,12 +489,7 @@ export class ThreadObject extends DurableObject<Env> {
     if (items.length === 0) return [];
     const first = this.store.allocateSeqs(items.length);
     const created_at = now();
-    const rows: MessageRow[] = items.map(({ message, extra }, i) => ({
-      seq: first + i, role: message.role, content: message.content, status: "completed", turn: null, created_at,
-      tokens: estimateTokens(message.content),
-      metadata: message.metadata && Object.keys(message.metadata).length ? JSON.stringify(message.metadata) : null,
-      usage: null, extra,
-    }));
+    const rows = items.map(({ message, extra }, i) => sentMessageRow(message, { seq: first + i, turn: null, created_at, extra }));
     for (const row of rows) this.store.insertMessage(row);
     this.store.updateThread({ updated_at: created_at });
     for (const row of rows) this.events.emit({ type: "message.created", message: messageShape(t, row) });
@@ -533,15 +516,16 @@ export class ThreadObject extends DurableObject<Env> {
 
   /**
    * What an idempotent retry recorded, or null once the tenant's rate limit let
-   * a new turn through. The key is looked up again after the wait, and start()
-   * follows synchronously, so two concurrent retries still start one turn.
+   * a new turn through. The key is looked up again after the wait, and the
+   * turn's start follows synchronously, so two concurrent retries still start
+   * one turn. (An object with no thread yet has no keys to look up.)
    */
-  private async admitTurn<T>(idem: IdempotencyKey | undefined): Promise<T | null> {
-    const t = this.required();
-    const seen = recall<T>(this.store, idem);
-    if (seen) return seen;
-    await this.tenant.admit(t.tenant);
-    return recall<T>(this.store, idem);
+  private async admitTurn<T>(tenant: string, idem: IdempotencyKey | undefined): Promise<T | null> {
+    const seen = () => (idem && this.threadRow() ? recall<T>(this.store, idem) : null);
+    const first = seen();
+    if (first) return first;
+    await this.tenant.admit(tenant);
+    return seen();
   }
 
   /** A single-use WebSocket ticket for this thread, valid for TICKET_TTL_MS. */
@@ -571,7 +555,7 @@ export class ThreadObject extends DurableObject<Env> {
   private async startTurnFromSocket(frame: Extract<ClientFrame, { type: "turn.create" }>): Promise<Turn> {
     const { type: _, request_id, ...body } = frame;
     const idem = request_id ? { key: `ws:${request_id}`, hash: await bodyHash(body) } : undefined;
-    const seen = await this.admitTurn<{ turn: number }>(idem);
+    const seen = await this.admitTurn<{ turn: number }>(this.required().tenant, idem);
     const seq = seen ? seen.turn : this.startTurn(body, idem).turn;
     return turnShape(this.required(), this.store.turn(seq)!);
   }
@@ -594,15 +578,25 @@ export class ThreadObject extends DurableObject<Env> {
   }
 
   private messagesPage(t: ThreadRow, q: ListQuery): List<Message> {
-    const limit = q.limit ?? 20;
-    const order = q.order ?? "asc";
+    return listOf(this.rowsPage(t, q, "asc").map((r) => messageShape(t, r)), q.limit ?? DEFAULT_LIMIT);
+  }
+
+  /**
+   * The rows of one list page (at most limit + 1), by the list query's cursors
+   * and order. `within` narrows it to the open seq range of one turn's input,
+   * branch messages included; otherwise only the thread's own messages count.
+   */
+  private rowsPage(t: ThreadRow, q: ListQuery, defaultOrder: "asc" | "desc", within?: { above: number; below: number }): MessageRow[] {
+    const order = q.order ?? defaultOrder;
     const after = q.after === undefined ? undefined : this.cursor(t, q.after, "after");
     const before = q.before === undefined ? undefined : this.cursor(t, q.before, "before");
     // `after` continues in the listing's order, so in desc order it bounds seq from above.
-    const rows = this.store.messagesPage(order === "asc"
-      ? { above: after, below: before, order, limit }
-      : { above: before, below: after, order, limit });
-    return listOf(rows.map((r) => messageShape(t, r)), limit);
+    let [above, below] = order === "asc" ? [after, before] : [before, after];
+    if (within) {
+      above = Math.max(within.above, above ?? within.above);
+      below = Math.min(within.below, below ?? within.below);
+    }
+    return this.store.messagesPage({ above, below, order, limit: q.limit ?? DEFAULT_LIMIT, withBranches: within !== undefined });
   }
 
   private async wipe(): Promise<Deleted<"thread.deleted">> {
@@ -636,11 +630,16 @@ export class ThreadObject extends DurableObject<Env> {
     return threadShape(t, this.turns.busy);
   }
 
-  private turnShapeOf(id: string): Turn {
+  private turnRowOf(id: string) {
     const t = this.required();
     const seq = seqOf(id, "turn", t.id_prefix);
     const row = seq === null ? null : this.store.turn(seq);
     if (!row) throw new NotFoundError(`No turn found with id '${id}'.`, "turn_id");
+    return { t, row };
+  }
+
+  private turnShapeOf(id: string): Turn {
+    const { t, row } = this.turnRowOf(id);
     return turnShape(t, row);
   }
 

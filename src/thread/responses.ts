@@ -1,5 +1,4 @@
 /** The Responses API inside a ThreadObject: a response is a turn, stored with what its request asked for. */
-import type OpenAI from "openai";
 import { BadRequestError, NotFoundError } from "../errors.ts";
 import type { MessageItemInput, ResponseCreate, ResponseObject, ResponseRequest } from "../protocol/openai.ts";
 import type { MessageCreate, TurnCreate } from "../protocol/schemas.ts";
@@ -27,6 +26,8 @@ export interface ResponsesDeps {
   events: EventLog;
   thread(): ThreadRow;
   upstream(): Upstream;
+  /** UPSTREAM_TIMEOUT_MS: how long a reply's stream may stay silent. */
+  idleMs: number;
   /** The turn's result once it has ended (a failed turn throws its error). */
   turnResult(seq: number): Promise<TurnResult>;
   waitUntil(p: Promise<unknown>): void;
@@ -52,31 +53,16 @@ export class Responses {
     ResponseObject | ReadableStream<Uint8Array> | Promise<ResponseObject | ReadableStream<Uint8Array>> {
     const t = this.d.thread();
     const parent = mode.kind === "chain" && mode.previousTurnId ? this.parentSeq(t, mode.previousTurnId) : null;
-    const inputs = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
-    for (const [i, m] of inputs.entries()) {
-      if (m.message.content === "") throw new BadRequestError("Input items must have text.", typeof body.input === "string" ? "input" : `input[${i}].content`);
-    }
-    const request: ResponseRequest = {
-      instructions: body.instructions ?? null,
-      model: body.model ?? t.model,
-      metadata: body.metadata ?? {},
-      temperature: body.temperature ?? null,
-      top_p: body.top_p ?? null,
-      max_output_tokens: body.max_output_tokens ?? null,
-      previous_response_id: body.previous_response_id ?? null,
-      conversation: conversationId,
-      store: body.store ?? true,
-      ...(body.user ? { user: body.user } : {}),
-    };
+    const { inputs, request, params } = prepare(body, body.model ?? t.model, conversationId);
     // Instructions apply to this response only; a conversation's own instructions (if it is
     // also a thread that has some) stand in when the request has none.
     const instructions = body.instructions ?? (mode.kind === "conversation" ? t.instructions : null);
-    const params = {
-      ...(body.temperature != null ? { temperature: body.temperature } : {}),
-      ...(body.top_p != null ? { top_p: body.top_p } : {}),
-      ...(body.max_output_tokens != null ? { max_tokens: body.max_output_tokens } : {}),
-    };
-    if (!request.store) return this.ephemeral(body, mode, parent, inputs, instructions, request, params);
+    if (!request.store) {
+      const store = this.d.store;
+      const past = mode.kind === "conversation" ? threadHistory(store, Number.MAX_SAFE_INTEGER) : ancestorHistory(store, parent);
+      const pinned = mode.kind === "conversation" ? store.leadingSystem(MAX_PINNED) : [];
+      return runEphemeral(this.d.upstream(), this.d.idleMs, body, { inputs, request, params }, instructions, past, pinned);
+    }
 
     const turnBody: TurnCreate = { input: inputs.map((i) => i.message), model: body.model ?? undefined, params };
     const { turn } = this.d.turns.start(turnBody, {
@@ -187,51 +173,63 @@ export class Responses {
     this.d.waitUntil(this.d.turns.whenDone(seq)?.catch(() => {}) ?? Promise.resolve());
     return readable;
   }
+}
 
-  /** store:false: the same history and prompt, read but never written. */
-  private ephemeral(body: ResponseCreate, mode: ResponseMode, parent: number | null, inputs: { message: MessageCreate }[],
-    instructions: string | null, request: ResponseRequest, params: { temperature?: number; top_p?: number; max_tokens?: number }) {
-    const upstream = this.d.upstream();
-    const model = upstream.dev ? DEV_MODEL : request.model;
-    const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
-    const budget = contextWindow(model) - maxTokens;
-    const input: PromptRow[] = inputs.map((m, i) => ({
-      seq: -i, role: m.message.role, content: m.message.content, tokens: estimateTokens(m.message.content), extra: null,
-    })).reverse();
-    const store = this.d.store;
-    const past = mode.kind === "conversation"
-      ? threadHistory(store, Number.MAX_SAFE_INTEGER)
-      : ancestorHistory(store, parent);
-    function* history() {
-      yield* input;
-      yield* past;
-    }
-    const pinned = mode.kind === "conversation" ? store.leadingSystem(MAX_PINNED) : [];
-    const prompt = buildPrompt(history(), { instructions, budget, pinned });
-    if (prompt.included < input.length) {
-      throw new BadRequestError(`The input does not fit the model's context window.`, "input", "context_length_exceeded");
-    }
-    const { max_tokens: _, ...sampling } = params;
-    const r = { upstream, messages: prompt.messages, model, maxTokens, sampling, request: { ...request, model } };
-    return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
+/** What a Responses request becomes, whatever object it runs in: its input messages, the request kept with it, its sampling. */
+interface Prepared {
+  inputs: { message: MessageCreate; extra: string | null }[];
+  request: ResponseRequest;
+  params: { temperature?: number; top_p?: number; max_tokens?: number };
+}
+
+function prepare(body: ResponseCreate, model: string, conversationId: string | null): Prepared {
+  const inputs = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
+  for (const [i, m] of inputs.entries()) {
+    if (m.message.content === "") throw new BadRequestError("Input items must have text.", typeof body.input === "string" ? "input" : `input[${i}].content`);
   }
+  const request: ResponseRequest = {
+    instructions: body.instructions ?? null,
+    model,
+    metadata: body.metadata ?? {},
+    temperature: body.temperature ?? null,
+    top_p: body.top_p ?? null,
+    max_output_tokens: body.max_output_tokens ?? null,
+    previous_response_id: body.previous_response_id ?? null,
+    conversation: conversationId,
+    store: body.store ?? true,
+    ...(body.user ? { user: body.user } : {}),
+  };
+  const params = {
+    ...(body.temperature != null ? { temperature: body.temperature } : {}),
+    ...(body.top_p != null ? { top_p: body.top_p } : {}),
+    ...(body.max_output_tokens != null ? { max_tokens: body.max_output_tokens } : {}),
+  };
+  return { inputs, request, params };
+}
+
+/** store:false: the history in `past` (newest first) is read, never written, and the answer comes straight from the upstream. */
+function runEphemeral(upstream: Upstream, idleMs: number, body: ResponseCreate, { inputs, request, params }: Prepared,
+  instructions: string | null, past: Iterable<PromptRow>, pinned: PromptRow[]): Promise<ResponseObject> | ReadableStream<Uint8Array> {
+  const model = upstream.dev ? DEV_MODEL : request.model;
+  const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
+  const input: PromptRow[] = inputs.map((m, i) => ({
+    seq: -i, role: m.message.role, content: m.message.content, tokens: estimateTokens(m.message.content), extra: null,
+  })).reverse();
+  function* history() {
+    yield* input;
+    yield* past;
+  }
+  const prompt = buildPrompt(history(), { instructions, budget: contextWindow(model) - maxTokens, pinned });
+  if (prompt.included < input.length) {
+    throw new BadRequestError(`The input does not fit the model's context window.`, "input", "context_length_exceeded");
+  }
+  const { max_tokens: _, ...sampling } = params;
+  const r = { upstream, idleMs, messages: prompt.messages, model, maxTokens, sampling, request: { ...request, model } };
+  return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
 }
 
 /** A store:false response with no history: nothing to read, nothing written, not even a schema. */
-export function ephemeralWithoutHistory(upstream: Upstream, body: ResponseCreate, defaultModel: string):
+export function ephemeralWithoutHistory(upstream: Upstream, idleMs: number, body: ResponseCreate, defaultModel: string):
   Promise<ResponseObject> | ReadableStream<Uint8Array> {
-  const model = upstream.dev ? DEV_MODEL : (body.model ?? defaultModel);
-  const input = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
-  const messages = [
-    ...(body.instructions ? [{ role: "system" as const, content: body.instructions }] : []),
-    ...input.map((i) => ({ role: i.message.role, content: i.message.content })),
-  ] as OpenAI.Chat.Completions.ChatCompletionMessageParam[];
-  const request: ResponseRequest = {
-    instructions: body.instructions ?? null, model, metadata: body.metadata ?? {}, temperature: body.temperature ?? null,
-    top_p: body.top_p ?? null, max_output_tokens: body.max_output_tokens ?? null, previous_response_id: null,
-    conversation: null, store: false, ...(body.user ? { user: body.user } : {}),
-  };
-  const sampling = { ...(body.temperature != null ? { temperature: body.temperature } : {}), ...(body.top_p != null ? { top_p: body.top_p } : {}) };
-  const r = { upstream, messages, model, maxTokens: body.max_output_tokens ?? DEFAULT_MAX_TOKENS, sampling, request };
-  return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
+  return runEphemeral(upstream, idleMs, body, prepare(body, body.model ?? defaultModel, null), body.instructions ?? null, [], []);
 }

@@ -1,13 +1,13 @@
 /** Turn lifecycle inside a ThreadObject: write the input, queue, call upstream, write the reply once. */
-import { APIUserAbortError } from "openai";
 import { fitsUtf8 } from "../encoding.ts";
 import type { Env } from "../env.ts";
-import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError, UpstreamError } from "../errors.ts";
+import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError } from "../errors.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
 import type { Message, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
 import { upstreamFor, upstreamTimeoutMs, type Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
+import { newProgress, readReply } from "../upstream/reply.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
@@ -69,10 +69,6 @@ export class TurnRunner {
     return (this.client ??= upstreamFor(this.host.env));
   }
 
-  private upstream(): Upstream {
-    return this.upstreamClient();
-  }
-
   /** True while a turn is queued or running. */
   get busy(): boolean {
     return this.pending > 0;
@@ -95,7 +91,7 @@ export class TurnRunner {
     const strategy = body.strategy ?? "enqueue";
     if (strategy === "reject" && this.busy) throw new ConflictError("A turn is already running on this thread.", "thread_busy");
 
-    const upstream = this.upstream();
+    const upstream = this.upstreamClient();
     const model = upstream.dev ? DEV_MODEL : (body.model ?? thread.model);
     const params: Params = { ...(JSON.parse(thread.params) as Params), ...body.params };
     const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
@@ -122,11 +118,8 @@ export class TurnRunner {
     const turnRow = { seq: turnSeq, status: "queued" as TurnStatus, input_first: first, input_last: outputSeq - 1,
       output_seq: outputSeq, model, usage: null, error: null, created_at: t, completed_at: null };
     store.insertTurn(turnRow);
-    const written = inputs.map((m, i): MessageRow => ({
-      seq: first + i, role: m.role, content: m.content, status: "completed", turn: turnSeq, created_at: t,
-      tokens: estimateTokens(m.content), metadata: m.metadata && Object.keys(m.metadata).length ? JSON.stringify(m.metadata) : null,
-      usage: null, extra: opts.extras?.[i] ?? extraOf(m), branch: opts.branch ? 1 : null,
-    }));
+    const written = inputs.map((m, i) =>
+      sentMessageRow(m, { seq: first + i, turn: turnSeq, created_at: t, extra: opts.extras?.[i] ?? extraOf(m), branch: opts.branch }));
     for (const row of written) store.insertMessage(row);
     store.updateThread({ updated_at: t });
     opts.written?.(turnSeq);
@@ -181,69 +174,32 @@ export class TurnRunner {
     const abort = new AbortController();
     this.running = { seq, abort };
     store.updateTurn(seq, { status: "in_progress" });
+    const turnId = turnShape(thread, turnRow).id;
     events.emit({ type: "turn.started", turn: turnShape(thread, store.turn(seq)!) });
-    const replyId = messageShape(thread, placeholder(turnRow.output_seq, seq)).id;
-    events.emit({ type: "message.created", message: messageShape(thread, placeholder(turnRow.output_seq, seq)) });
+    const reply = messageShape(thread, placeholder(turnRow.output_seq, seq));
+    events.emit({ type: "message.created", message: reply });
 
-    let text = "";
-    let finish: string | null = null;
-    let usage: { input_tokens: number; output_tokens: number } | null = null;
-    // The SDK's timeout only covers the wait for response headers; a stream that
-    // stalls afterwards is caught by this idle watchdog, re-armed on every chunk.
-    const idleMs = upstreamTimeoutMs(this.host.env);
-    let stalled = false;
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
-    const arm = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => { stalled = true; abort.abort(); }, idleMs);
-    };
+    const p = newProgress();
     try {
-      const upstream = this.upstream();
       const history = plan.chainParent === undefined
         ? threadHistory(store, turnRow.output_seq)
         : chainHistory(store, turnRow, plan.chainParent);
       const pinned = plan.chainParent === undefined ? store.leadingSystem(MAX_PINNED) : [];
       const prompt = buildPrompt(history, { instructions: plan.instructions, budget: plan.budget, pinned });
       const { max_tokens: _, ...sampling } = plan.params;
-      const stream = await upstream.client.chat.completions.create(
+      await readReply(this.upstreamClient().client,
         { ...sampling, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens, stream: true,
           stream_options: { include_usage: true } },
-        { signal: abort.signal },
-      );
-      arm();
-      for await (const chunk of stream) {
-        arm();
-        const choice = chunk.choices[0];
-        const delta = choice?.delta?.content;
-        if (delta) {
-          text += delta;
-          events.emit({ type: "message.delta", message_id: replyId, turn_id: turnShape(thread, turnRow).id, delta });
-        }
-        if (choice?.finish_reason) finish = choice.finish_reason;
-        if (chunk.usage) usage = { input_tokens: chunk.usage.prompt_tokens, output_tokens: chunk.usage.completion_tokens };
-        // A reply must fit one row (2 MB): past the content limit the upstream is
-        // stopped and the reply kept as incomplete, as if cut by max_tokens.
-        if (!fitsUtf8(text, LIMITS.contentBytes)) {
-          finish = "length";
-          break;
-        }
-      }
-      // The SDK ends a stream quietly when its signal aborts, so the reason is checked here.
-      if (stalled) throw new UpstreamError("The upstream model stopped sending in the middle of its reply.", "upstream_timeout");
-      if (abort.signal.aborted) return await this.finish(seq, "cancelled", usage, text, null, plan.model);
-      if (text === "") throw new UpstreamError("The upstream model sent an empty reply.", "upstream_empty_reply");
-      usage ??= { input_tokens: prompt.tokens, output_tokens: estimateTokens(text) };
-      const status = finish === "length" ? "incomplete" : "completed";
-      return await this.finish(seq, status, usage, text, null, plan.model);
+        p,
+        { signal: abort.signal, idleMs: upstreamTimeoutMs(this.host.env), maxBytes: LIMITS.contentBytes,
+          onDelta: (delta) => events.emit({ type: "message.delta", message_id: reply.id, turn_id: turnId, delta }) });
+      if (abort.signal.aborted) return await this.finish(seq, "cancelled", p.usage, p.text, null, plan.model);
+      const usage = p.usage ?? { input_tokens: prompt.tokens, output_tokens: estimateTokens(p.text) };
+      return await this.finish(seq, p.finish === "length" ? "incomplete" : "completed", usage, p.text, null, plan.model);
     } catch (err) {
-      if (stalled) err = new UpstreamError("The upstream model stopped sending in the middle of its reply.", "upstream_timeout");
-      else if (abort.signal.aborted || err instanceof APIUserAbortError) {
-        return await this.finish(seq, "cancelled", usage, text, null, plan.model);
-      }
-      const mapped = mapUpstreamError(err);
-      return await this.finish(seq, "failed", usage, text, mapped, plan.model);
+      if (abort.signal.aborted) return await this.finish(seq, "cancelled", p.usage, p.text, null, plan.model);
+      return await this.finish(seq, "failed", p.usage, p.text, mapUpstreamError(err), plan.model);
     } finally {
-      clearTimeout(watchdog);
       this.running = null;
     }
   }
@@ -310,6 +266,15 @@ export function checkContentSize(content: string, param: string): void {
   if (!fitsUtf8(content, LIMITS.contentBytes)) {
     throw new TooLargeError(`${param} is larger than ${LIMITS.contentBytes} bytes (LIMITS.contentBytes).`, param);
   }
+}
+
+/** The row of a message stored as it was sent (a turn's input, or an appended message). */
+export function sentMessageRow(m: MessageCreate, at: { seq: number; turn: number | null; created_at: number; extra: string | null; branch?: boolean }): MessageRow {
+  return {
+    seq: at.seq, role: m.role, content: m.content, status: "completed", turn: at.turn, created_at: at.created_at,
+    tokens: estimateTokens(m.content), metadata: m.metadata && Object.keys(m.metadata).length ? JSON.stringify(m.metadata) : null,
+    usage: null, extra: at.extra, branch: at.branch ? 1 : null,
+  };
 }
 
 /** The tool fields of a message as stored JSON, or null. */
