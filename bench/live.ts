@@ -18,8 +18,8 @@
  *
  * Uses the Worker and mock upstream run.ts started (zero latency), on threads of its own.
  */
-import type { Api } from "../test/e2e/client.ts";
-import { connectSocket, eventsOf, within, type LiveSocket } from "../test/e2e/socket.ts";
+import { within, type Api } from "../test/e2e/client.ts";
+import { connectSocket, eventsOf, type LiveSocket } from "../test/e2e/socket.ts";
 
 const BYTES_SIZES = [10, 1_000];
 const BYTES_TURNS = 5;

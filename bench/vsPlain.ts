@@ -37,12 +37,12 @@
  *
  * Nothing here fails the bench: "within 2x" is reported, not enforced.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { apiClient, type Api } from "../test/e2e/client.ts";
-import { ROOT } from "../test/e2e/harness.ts";
+import { ROOT, startWorker } from "../test/e2e/harness.ts";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -80,13 +80,6 @@ function text200(n: number): string {
   return (head + body.repeat(3)).slice(0, 200);
 }
 
-function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 interface Running {
   url: string;
@@ -101,40 +94,7 @@ interface Running {
  * that it runs without keys and on dev/echo, which is what this section wants).
  */
 async function startFrom(config: string, vars: Record<string, string>, persistDir: string): Promise<Running> {
-  const scratch = await mkdtemp(join(tmpdir(), "durable-threads-vs-"));
-  const emptyEnv = join(scratch, "empty.env");
-  await writeFile(emptyEnv, "");
-  const bindings = Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text" as const, value }]));
-  const { unstable_startWorker } = await import("wrangler");
-  const worker = await unstable_startWorker({
-    config,
-    envFiles: [emptyEnv],
-    bindings,
-    dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
-      inspector: false,
-      remote: false,
-      watch: false,
-      persist: persistDir,
-      logLevel: "error",
-    },
-  });
-  let url: URL;
-  try {
-    await within(120_000, `the Worker of ${config} starting`, worker.ready);
-    url = await worker.url;
-  } catch (err) {
-    await worker.dispose().catch(() => {});
-    await rm(scratch, { recursive: true, force: true });
-    throw err;
-  }
-  return {
-    url: url.origin,
-    async dispose() {
-      await within(30_000, `the Worker of ${config} stopping`, worker.dispose());
-      await rm(scratch, { recursive: true, force: true });
-    },
-  };
+  return startWorker({ config, vars, persistDir, logLevel: "error" });
 }
 
 /** Starts ours and the plain DO side by side; if either fails, the other is stopped before the error is thrown. */

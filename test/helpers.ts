@@ -38,13 +38,36 @@ export interface ApiResult<T = any> {
 export async function api<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult<T>> {
   const init: RequestInit = { method, headers: { "content-type": "application/json", ...AUTH, ...headers } };
   if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
-  const res = await exports.default.fetch(`http://worker.test${path}`, init);
+  return resultOf(await exports.default.fetch(`http://worker.test${path}`, init));
+}
+
+/** A response as the tests read it: status, headers, and the body parsed as JSON when it is JSON. */
+export async function resultOf<T = any>(res: Response): Promise<ApiResult<T>> {
   const text = await res.text();
   let parsed: any = text;
   try {
     parsed = JSON.parse(text);
   } catch {}
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** A client WebSocket on a thread that records every frame it receives. */
+export async function connectSocket(threadId: string, query = "") {
+  const res = await exports.default.fetch(`http://worker.test/v1/threads/${threadId}/ws${query}`, { headers: { Upgrade: "websocket", ...AUTH } });
+  if (res.status !== 101) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
+  const ws = res.webSocket!;
+  const frames: any[] = [];
+  let closed = false;
+  ws.addEventListener("message", (e) => frames.push(JSON.parse(e.data as string)));
+  ws.addEventListener("close", () => (closed = true));
+  ws.accept();
+  return {
+    ws, frames,
+    get closed() { return closed; },
+    send: (f: unknown) => ws.send(typeof f === "string" ? f : JSON.stringify(f)),
+    waitFor: (pred: (f: any) => boolean) => eventually(() => frames.find(pred)),
+    types: () => frames.map((f) => f.type),
+  };
 }
 
 let counter = 0;

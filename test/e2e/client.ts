@@ -81,3 +81,12 @@ let counter = 0;
 export function uniqueId(prefix = "e2e"): string {
   return `${prefix}-${Date.now().toString(36)}-${process.pid.toString(36)}-${(counter++).toString(36)}`;
 }
+
+/** Rejects with a message naming what did not happen in time; every wait in the e2e tests is bounded. */
+export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MockUpstream } from "../mock/upstream.ts";
+import { within } from "./client.ts";
 
 /** The project root, where wrangler.toml lives. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -26,14 +27,6 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Rejects with a message naming what did not happen in time; every wait in the harness is bounded. */
-function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function listenOnLoopback(server: Server, port = 0): Promise<number> {
   server.listen(port, "127.0.0.1");
@@ -136,6 +129,10 @@ export interface WorkerOptions {
   vars?: Record<string, string>;
   /** Directory for Durable Object storage (kept after dispose); by default a temp dir removed on dispose. */
   persistDir?: string;
+  /** The Wrangler config to run (default: the project's wrangler.toml). */
+  config?: string;
+  /** Wrangler's log level (default: warn). */
+  logLevel?: "warn" | "error";
 }
 
 export interface RunningWorker {
@@ -173,7 +170,7 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
   );
   const { unstable_startWorker } = await import("wrangler");
   const worker = await unstable_startWorker({
-    config: join(ROOT, "wrangler.toml"),
+    config: opts.config ?? join(ROOT, "wrangler.toml"),
     envFiles: [emptyEnv],
     bindings,
     dev: {
@@ -182,7 +179,7 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
       remote: false,
       watch: false,
       persist: persistDir,
-      logLevel: "warn",
+      logLevel: opts.logLevel ?? "warn",
     },
   });
   let url: URL;
@@ -191,6 +188,7 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
     url = await worker.url;
   } catch (err) {
     await worker.dispose().catch(() => {});
+    await rm(scratch, { recursive: true, force: true });
     throw err;
   }
   return {

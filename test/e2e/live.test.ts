@@ -6,9 +6,9 @@
  * Asserts what the users of a thread see.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { apiClient, openAiError, sseFrames, uniqueId, type Api, type SseFrame } from "./client.ts";
+import { apiClient, openAiError, sseFrames, uniqueId, within, type Api, type SseFrame } from "./client.ts";
 import { mockUpstreamVars, serveMockUpstream, startWorker, type RunningWorker, type ServedMock } from "./harness.ts";
-import { closeAllSockets, connectSocket, eventsOf, within, type LiveSocket } from "./socket.ts";
+import { closeAllSockets, connectSocket, eventsOf, type LiveSocket } from "./socket.ts";
 
 /** Delay between the upstream's streamed chunks (one chunk per word). */
 const CHUNK_DELAY_MS = 15;

@@ -7,6 +7,7 @@
  */
 import { createConnection, type Socket } from "node:net";
 import WebSocket from "ws";
+import { within } from "./client.ts";
 
 /** One server frame as received: the parsed JSON and performance.now() when it arrived. */
 export interface Received {
@@ -39,14 +40,6 @@ export interface LiveSocket {
   terminate(): void;
 }
 
-/** Rejects with a message naming what did not happen in time. */
-export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Sockets opened and not yet closed, so a test can close whatever it left open. */
 const open = new Set<LiveSocket>();

@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, AUTH, createThread, useMockUpstream } from "../helpers.ts";
+import { api, AUTH, connectSocket, createThread, useMockUpstream } from "../helpers.ts";
 
 const mock = useMockUpstream();
 
@@ -164,13 +164,8 @@ describe("fuzzed input", () => {
 
   it("keeps a socket open through random frames, answering each bad one with an error frame", async () => {
     await setup();
-    const res = await exports.default.fetch(`http://worker.test/v1/threads/${thread.id}/ws`, { headers: { Upgrade: "websocket", ...AUTH } });
-    const ws = res.webSocket!;
-    const frames: any[] = [];
-    let closed = false;
-    ws.addEventListener("message", (e) => frames.push(JSON.parse(e.data as string)));
-    ws.addEventListener("close", () => (closed = true));
-    ws.accept();
+    const socket = await connectSocket(thread.id);
+    const { ws, frames } = socket;
     const before = await fingerprint(thread.id);
     const samples = fc.sample(fc.oneof(
       anyString,
@@ -192,7 +187,7 @@ describe("fuzzed input", () => {
     while (frames.filter((f) => f.type === "error").length < expectedErrors && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     expect(frames.filter((f) => f.type === "error")).toHaveLength(expectedErrors);
     for (const f of frames.filter((x) => x.type === "error")) expect(f.error).toMatchObject({ message: expect.any(String), type: expect.any(String) });
-    expect(closed).toBe(false);
+    expect(socket.closed).toBe(false);
     expect(await fingerprint(thread.id)).toEqual(before);
     ws.close();
   });

@@ -4,20 +4,14 @@ import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { DEFAULT_MAX_TOKENS } from "../../src/upstream/models.ts";
-import { api, AUTH, errorOf, LOCAL_KEY, post, useMockUpstream, type ApiResult } from "../helpers.ts";
+import { api, AUTH, errorOf, LOCAL_KEY, post, resultOf, useMockUpstream, type ApiResult } from "../helpers.ts";
 import type { Fault } from "../mock/upstream.ts";
 
 const mock = useMockUpstream();
 
 /** The same Worker with some settings changed (e.g. no upstream and DEV_MODE=true), called like a client. */
 async function apiWith(overrides: Partial<Record<keyof Env, string | undefined>>, method: string, path: string, body?: unknown): Promise<ApiResult> {
-  const res = await rawWith(overrides, method, path, body);
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, body: parsed, headers: res.headers };
+  return resultOf(await rawWith(overrides, method, path, body));
 }
 
 function rawWith(overrides: Partial<Record<keyof Env, string | undefined>>, method: string, path: string, body?: unknown): Promise<Response> {

@@ -1,34 +1,15 @@
 import { evictDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createThread, eventually, threadStubFor, useMockUpstream, AUTH } from "../helpers.ts";
+import { api, AUTH, connectSocket, createThread, eventually, threadStubFor, useMockUpstream } from "../helpers.ts";
 
 const mock = useMockUpstream();
-
-/** A client socket that records every frame it receives. */
-async function connect(threadId: string, query = "") {
-  const res = await exports.default.fetch(`http://worker.test/v1/threads/${threadId}/ws${query}`, { headers: { Upgrade: "websocket", ...AUTH } });
-  if (res.status !== 101) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
-  const ws = res.webSocket!;
-  const frames: any[] = [];
-  let closed = false;
-  ws.addEventListener("message", (e) => frames.push(JSON.parse(e.data as string)));
-  ws.addEventListener("close", () => (closed = true));
-  ws.accept();
-  return {
-    ws, frames,
-    get closed() { return closed; },
-    send: (f: unknown) => ws.send(typeof f === "string" ? f : JSON.stringify(f)),
-    waitFor: (pred: (f: any) => boolean) => eventually(() => frames.find(pred)),
-    types: () => frames.map((f) => f.type),
-  };
-}
 
 describe("GET /v1/threads/{id}/ws", () => {
   it("starts with a snapshot of the thread and its newest page of messages only", async () => {
     const t = await createThread();
     for (let i = 0; i < 60; i++) await api("POST", `/v1/threads/${t.id}/messages`, { role: "user", content: `m${i}` });
-    const c = await connect(t.id);
+    const c = await connectSocket(t.id);
     const snap = await c.waitFor((f) => f.type === "thread.snapshot");
     expect(snap.thread).toMatchObject({ id: t.id, message_count: 60 });
     expect(snap.messages).toHaveLength(50);
@@ -41,8 +22,8 @@ describe("GET /v1/threads/{id}/ws", () => {
 
   it("sends every delta of a turn one socket started to both sockets, and acknowledges the request", async () => {
     const t = await createThread();
-    const a = await connect(t.id);
-    const b = await connect(t.id);
+    const a = await connectSocket(t.id);
+    const b = await connectSocket(t.id);
     a.send({ type: "turn.create", request_id: "r1", input: "hello both of you" });
     const ack = await a.waitFor((f) => f.type === "turn.accepted");
     expect(ack).toMatchObject({ request_id: "r1", turn: { status: "queued" } });
@@ -57,8 +38,8 @@ describe("GET /v1/threads/{id}/ws", () => {
 
   it("delivers REST-started turns to every socket", async () => {
     const t = await createThread();
-    const a = await connect(t.id);
-    const b = await connect(t.id);
+    const a = await connectSocket(t.id);
+    const b = await connectSocket(t.id);
     const r = await api("POST", `/v1/threads/${t.id}/turns`, { input: "from rest" });
     for (const c of [a, b]) {
       const done = await c.waitFor((f) => f.type === "message.completed" && f.message.role === "assistant");
@@ -69,7 +50,7 @@ describe("GET /v1/threads/{id}/ws", () => {
   it("replays the events after `after` on connect instead of a snapshot", async () => {
     const t = await createThread();
     const r = await api("POST", `/v1/threads/${t.id}/turns`, { input: "one two" });
-    const c = await connect(t.id, "?after=2");
+    const c = await connectSocket(t.id, "?after=2");
     await c.waitFor((f) => f.type === "turn.completed");
     expect(c.types()).not.toContain("thread.snapshot");
     expect(c.frames[0].seq).toBe(3);
@@ -78,7 +59,7 @@ describe("GET /v1/threads/{id}/ws", () => {
 
   it("answers bad frames with an error frame and keeps the socket open", async () => {
     const t = await createThread();
-    const c = await connect(t.id);
+    const c = await connectSocket(t.id);
     c.send("not json");
     c.send({ type: "dance", request_id: "x1" });
     c.send({ type: "turn.create", request_id: "x2" });
@@ -101,7 +82,7 @@ describe("GET /v1/threads/{id}/ws", () => {
   it("cancels a running turn with turn.cancel, keeping the partial reply", async () => {
     const t = await createThread();
     mock.chunkDelayMs = 10;
-    const c = await connect(t.id);
+    const c = await connectSocket(t.id);
     c.send({ type: "turn.create", input: Array.from({ length: 100 }, (_, i) => `w${i}`).join(" ") });
     const started = await c.waitFor((f) => f.type === "message.delta");
     c.send({ type: "turn.cancel", request_id: "c1", turn_id: started.turn_id });
@@ -113,7 +94,7 @@ describe("GET /v1/threads/{id}/ws", () => {
 
   it("treats a repeated request_id as the same turn: nothing new is created", async () => {
     const t = await createThread();
-    const c = await connect(t.id);
+    const c = await connectSocket(t.id);
     c.send({ type: "turn.create", request_id: "same", input: "once" });
     c.send({ type: "turn.create", request_id: "same", input: "once" });
     await eventually(() => c.frames.filter((f) => f.type === "turn.accepted").length === 2);
@@ -126,8 +107,8 @@ describe("GET /v1/threads/{id}/ws", () => {
 
   it("keeps hibernated sockets: after eviction they still receive the next turn", async () => {
     const t = await createThread();
-    const a = await connect(t.id);
-    const b = await connect(t.id);
+    const a = await connectSocket(t.id);
+    const b = await connectSocket(t.id);
     await a.waitFor((f) => f.type === "thread.snapshot");
     await evictDurableObject(threadStubFor(t.id));
     await api("POST", `/v1/threads/${t.id}/turns`, { input: "after eviction" });
@@ -141,7 +122,7 @@ describe("GET /v1/threads/{id}/ws", () => {
 
   it("closes sockets when the thread is deleted", async () => {
     const t = await createThread();
-    const c = await connect(t.id);
+    const c = await connectSocket(t.id);
     await api("DELETE", `/v1/threads/${t.id}`);
     await eventually(() => c.closed);
   });
