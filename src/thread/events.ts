@@ -67,7 +67,7 @@ export class EventLog {
     const event = { seq: this.seq, thread_id: t.id, ...e } as ThreadEvent;
     if (event.type === "message.delta") this.bufferDelta(t, event);
     else {
-      this.flush();
+      this.flush(false); // the counter is written just below, once
       this.store.insertEvent(rowOf(t, event));
       this.store.updateThread({ event_seq: this.seq });
     }
@@ -139,8 +139,8 @@ export class EventLog {
     return out.filter((e) => e.seq > after);
   }
 
-  /** Writes buffered deltas as one row. */
-  flush(): void {
+  /** Writes buffered deltas as one row (and the event counter with it, unless the caller writes it next). */
+  flush(persistSeq = true): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const p = this.pending;
@@ -148,7 +148,7 @@ export class EventLog {
     this.pending = null;
     this.store.insertEvent({ seq: p.first, last_seq: p.first + p.d.length - 1, type: "message.delta", ref: p.messageSeq,
       data: JSON.stringify({ m: p.m, t: p.t, d: p.d } satisfies DeltaChunk), created_at: Date.now() });
-    this.store.updateThread({ event_seq: this.lastSeq() });
+    if (persistSeq) this.store.updateThread({ event_seq: this.lastSeq() });
   }
 
   /** Forgets the counter and the buffer after the thread's storage is wiped. */
