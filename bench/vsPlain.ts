@@ -11,7 +11,7 @@
  * (unstable_startWorker, 127.0.0.1, each with its own persist dir):
  *  - the plain DO (bench/plain/: its own wrangler.toml, never deployed), and
  *  - ours (the project's wrangler.toml) with DEV_MODE=true, AUTH_MODE=none,
- *    TURNS_PER_MINUTE=1000000 and no upstream variables, so a turn's model is
+ *    a turn limit no run reaches (harness.ts) and no upstream variables, so a turn's model is
  *    the in-process dev/echo (zero latency, no network).
  * Both are reached the same way: Node's fetch, wrangler's proxy, the Worker,
  * one RPC to the thread's Durable Object.
@@ -64,7 +64,7 @@ const WAKE_SETTLE_MS = 500;
 const SEED_TURN_INPUTS = 99;
 const PLAIN_SEED_BATCH = 1_000;
 const PLAIN_CONFIG = fileURLToPath(new URL("./plain/wrangler.toml", import.meta.url));
-const OURS_VARS = { DEV_MODE: "true", AUTH_MODE: "none", TURNS_PER_MINUTE: "1000000" };
+const OURS_VARS = { DEV_MODE: "true", AUTH_MODE: "none" };
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 

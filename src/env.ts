@@ -5,6 +5,8 @@ import type { DirectoryObject } from "./directory/DirectoryObject.ts";
 export interface Env {
   THREADS: DurableObjectNamespace<ThreadObject>;
   DIRECTORY: DurableObjectNamespace<DirectoryObject>;
+  /** Workers Rate Limiting binding (wrangler.toml [[ratelimits]]): turns a tenant may start per period. */
+  TURN_LIMIT: RateLimit;
   OPENAI_BASE_URL?: string;
   OPENAI_API_KEY?: string;
   CLOUDFLARE_ACCOUNT_ID?: string;
@@ -24,5 +26,4 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   MAX_CONTENT_BYTES?: string;
   MAX_INPUT_MESSAGES?: string;
-  TURNS_PER_MINUTE?: string;
 }

@@ -26,10 +26,6 @@ export function threadStub(env: Env, tenant: string, threadId: string) {
   return env.THREADS.get(env.THREADS.idFromName(JSON.stringify([tenant, threadId])));
 }
 
-export function directoryStub(env: Env, tenant: string) {
-  return env.DIRECTORY.get(env.DIRECTORY.idFromName(tenant));
-}
-
 /** The thread ID in the path, validated (400 naming `thread_id` if malformed). */
 export function pathThreadId(req: IRequest): string {
   return parseWith(ThreadId, req.params.id, "thread_id");

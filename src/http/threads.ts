@@ -4,7 +4,8 @@ import type { Env } from "../env.ts";
 import { unwrap } from "../errors.ts";
 import { ForkCreate, ListQuery, ThreadCreate, ThreadUpdate } from "../protocol/schemas.ts";
 import type { Thread } from "../protocol/types.ts";
-import { created, directoryStub, idempotencyOf, newObjectId, pathThread, tenantOf, threadStub } from "./context.ts";
+import { listThreadIds } from "../directory/shards.ts";
+import { created, idempotencyOf, newObjectId, pathThread, tenantOf, threadStub } from "./context.ts";
 import { parseBody, parseWith, queryOf } from "./parse.ts";
 
 export async function threadCreate(req: IRequest, env: Env): Promise<Response> {
@@ -18,7 +19,7 @@ export async function threadCreate(req: IRequest, env: Env): Promise<Response> {
 export async function threadList(req: IRequest, env: Env): Promise<Response> {
   const q = parseWith(ListQuery, queryOf(req));
   const tenant = tenantOf(req, env);
-  const page = unwrap(await directoryStub(env, tenant).list(q));
+  const page = await listThreadIds(env, tenant, q);
   // The directory only orders; each thread's own object is the truth about it.
   const threads = await Promise.all(page.data.map(async ({ id }) => {
     const r = await threadStub(env, tenant, id).get();

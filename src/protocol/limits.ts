@@ -1,7 +1,7 @@
 /** Documented input limits (README, "Limits"); each refusal names the limit it hit. */
 export const LIMITS: {
   bodyBytes: number; contentBytes: number; messagesPerInput: number; metadataPairs: number; metadataKeyChars: number;
-  metadataValueChars: number; wsFrameBytes: number; idempotencyKeyChars: number; instructionsBytes: number; turnsPerMinute: number;
+  metadataValueChars: number; wsFrameBytes: number; idempotencyKeyChars: number; instructionsBytes: number;
 } = {
   /** Largest request body accepted, in bytes. */
   bodyBytes: 1_048_576,
@@ -19,8 +19,6 @@ export const LIMITS: {
   idempotencyKeyChars: 256,
   /** Longest instructions, in UTF-8 bytes. */
   instructionsBytes: 262_144,
-  /** Turns (native, WebSocket and Responses) a tenant may start per minute; bursts up to the same number. */
-  turnsPerMinute: 60,
 };
 
 /** Settings that override the defaults above (README, "Limits"). */
@@ -28,7 +26,6 @@ const SETTINGS = {
   MAX_BODY_BYTES: "bodyBytes",
   MAX_CONTENT_BYTES: "contentBytes",
   MAX_INPUT_MESSAGES: "messagesPerInput",
-  TURNS_PER_MINUTE: "turnsPerMinute",
 } as const;
 
 const DEFAULTS = { ...LIMITS };

@@ -1,19 +1,25 @@
 /**
- * A thread's link to its tenant's DirectoryObject: the listing entry (kept
- * fresh without delaying replies) and the tenant's turn rate limit (taken in
- * arrival order).
+ * A thread's link to its tenant: the listing entry in its directory shard
+ * (kept fresh without delaying replies) and the tenant's turn rate limit
+ * (taken in arrival order). Neither puts a per-tenant object on a turn's path.
  */
 import type { DirectoryObject } from "../directory/DirectoryObject.ts";
+import { directoryShardOf } from "../directory/shards.ts";
 import type { Env } from "../env.ts";
 import { RateLimitError } from "../errors.ts";
-import { LIMITS } from "../protocol/limits.ts";
 import type { ThreadRow } from "./store.ts";
+
+/**
+ * The period of wrangler.toml's TURN_LIMIT binding, in seconds (the binding
+ * does not say when a refused key may try again, so Retry-After is one period).
+ */
+export const TURN_LIMIT_PERIOD_S = 60;
 
 /** Activity (turns, appended messages) reaches the tenant directory at most this often per thread. */
 const DIRECTORY_THROTTLE_MS = 1000;
 
 export class TenantLink {
-  private stub: { tenant: string; stub: DurableObjectStub<DirectoryObject> } | null = null;
+  private stub: { key: string; stub: DurableObjectStub<DirectoryObject> } | null = null;
   private admission: Promise<unknown> = Promise.resolve();
   private sentAt = 0;
   private later: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | null = null;
@@ -25,25 +31,41 @@ export class TenantLink {
   ) {}
 
   /**
-   * The tenant's directory stub, one per object: calls through one stub arrive
-   * in the order they were made, so an update can never overtake a later remove.
+   * The stub of this thread's directory shard, one per object: calls through
+   * one stub arrive in the order they were made, so an update can never
+   * overtake a later remove. After a call on it throws, the stub may be broken
+   * for good (Cloudflare's guidance is to create a new one), so it is dropped
+   * and the next call gets a fresh one.
    */
-  directory(tenant: string): DurableObjectStub<DirectoryObject> {
-    if (this.stub?.tenant !== tenant) this.stub = { tenant, stub: this.env.DIRECTORY.get(this.env.DIRECTORY.idFromName(tenant)) };
+  private directory(t: ThreadRow): DurableObjectStub<DirectoryObject> {
+    const key = JSON.stringify([t.tenant, t.id]);
+    if (this.stub?.key !== key) this.stub = { key, stub: directoryShardOf(this.env, t.tenant, t.id) };
     return this.stub.stub;
   }
 
+  /** A call on the cached shard stub; if it throws, the stub is dropped before the error goes on. */
+  private async call<T>(t: ThreadRow, fn: (stub: DurableObjectStub<DirectoryObject>) => Promise<T>): Promise<T> {
+    const stub = this.directory(t);
+    try {
+      return await fn(stub);
+    } catch (err) {
+      if (this.stub?.stub === stub) this.stub = null;
+      throw err;
+    }
+  }
+
   /**
-   * Waits for the tenant's rate limit (429 with Retry-After when its bucket is
-   * empty), in arrival order: each admission starts only after the previous one
-   * has finished (and its turn has started), so a slow answer from the
-   * directory cannot reorder the turns of this thread.
+   * Takes one turn from the tenant's limit on the Workers Rate Limiting
+   * binding (429 with Retry-After once it is used up), in arrival order: each
+   * admission starts only after the previous one has finished (and its turn
+   * has started), so a slow answer cannot reorder the turns of this thread.
    */
   admit(tenant: string): Promise<void> {
     const gate = this.admission.then(async () => {
-      const wait = await this.directory(tenant).takeTurn(LIMITS.turnsPerMinute);
-      if (wait !== null) {
-        throw new RateLimitError(`Rate limit reached: at most ${LIMITS.turnsPerMinute} turns per minute (TURNS_PER_MINUTE).`, wait);
+      const { success } = await this.env.TURN_LIMIT.limit({ key: tenant });
+      if (!success) {
+        throw new RateLimitError(`Rate limit reached: this tenant's turns per ${TURN_LIMIT_PERIOD_S} seconds are used up (wrangler.toml, TURN_LIMIT).`,
+          TURN_LIMIT_PERIOD_S);
       }
     });
     this.admission = gate.catch(() => {});
@@ -79,7 +101,7 @@ export class TenantLink {
   /** Drops a pending update and removes the thread from the listing (the thread is being deleted). */
   async remove(t: ThreadRow): Promise<void> {
     this.cancel();
-    if (!t.hidden) await this.directory(t.tenant).remove(t.id);
+    if (!t.hidden) await this.call(t, (d) => d.remove(t.id));
   }
 
   private send(): void {
@@ -87,7 +109,7 @@ export class TenantLink {
     if (!t || t.hidden) return;
     this.sentAt = Date.now();
     const entry = { id: t.id, created_at: t.created_at, activity_ms: Date.now(), metadata: t.metadata };
-    this.waitUntil(this.directory(t.tenant).upsert(entry).catch((err) => console.error("directory update failed", err)));
+    this.waitUntil(this.call(t, (d) => d.upsert(entry)).catch((err) => console.error("directory update failed", err)));
   }
 
   private cancel(): void {

@@ -133,7 +133,16 @@ export interface WorkerOptions {
   config?: string;
   /** Wrangler's log level (default: warn). */
   logLevel?: "warn" | "error";
+  /**
+   * Turns per tenant per minute on the TURN_LIMIT rate-limit binding, replacing
+   * wrangler.toml's (local wrangler enforces it too). Default: high enough for
+   * every test and the load bench, which run many turns as one tenant.
+   */
+  turnLimit?: number;
 }
+
+/** Turns a minute the e2e tests and the bench may run as one tenant. */
+const UNLIMITED_TURNS = 1_000_000;
 
 export interface RunningWorker {
   /** `http://127.0.0.1:PORT`, no trailing slash. */
@@ -146,10 +155,10 @@ export interface RunningWorker {
 /**
  * The vars that point the Worker at a served mock, with no SDK retries so a fault
  * is seen once, no API keys (AUTH_MODE=none: every request is tenant "local"),
- * and a turn rate limit high enough for load tests and the bench.
+ * (the turn rate limit is raised by startWorker, see WorkerOptions.turnLimit).
  */
 export function mockUpstreamVars(served: ServedMock): Record<string, string> {
-  return { OPENAI_BASE_URL: served.baseURL, OPENAI_API_KEY: "e2e-key", UPSTREAM_MAX_RETRIES: "0", AUTH_MODE: "none", TURNS_PER_MINUTE: "1000000" };
+  return { OPENAI_BASE_URL: served.baseURL, OPENAI_API_KEY: "e2e-key", UPSTREAM_MAX_RETRIES: "0", AUTH_MODE: "none" };
 }
 
 /**
@@ -165,9 +174,11 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
   // so a developer's local secrets cannot change what the Worker is configured with.
   const emptyEnv = join(scratch, "empty.env");
   await writeFile(emptyEnv, "");
-  const bindings = Object.fromEntries(
-    Object.entries(opts.vars ?? {}).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
-  );
+  const bindings = {
+    ...Object.fromEntries(Object.entries(opts.vars ?? {}).map(([name, value]) => [name, { type: "plain_text" as const, value }])),
+    // (A config without this binding, such as the bench's plain DO, just gets one it does not use.)
+    TURN_LIMIT: { type: "ratelimit" as const, namespace_id: "1001", simple: { limit: opts.turnLimit ?? UNLIMITED_TURNS, period: 60 as const } },
+  };
   const { unstable_startWorker } = await import("wrangler");
   const worker = await unstable_startWorker({
     config: opts.config ?? join(ROOT, "wrangler.toml"),
