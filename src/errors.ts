@@ -1,4 +1,8 @@
 /** OpenAI-shaped API errors: every failure a client sees is one of these. */
+import { isOverloaded } from "./stubs.ts";
+
+/** Retry-After (seconds) when a Durable Object answered that it is overloaded. */
+export const OVERLOADED_RETRY_AFTER_S = 2;
 
 export interface ErrorBody {
   message: string;
@@ -110,6 +114,11 @@ export function unwrap<T>(o: Outcome<T>): T {
 /** The response for anything thrown by a handler: ApiErrors as they are, anything else a 500 without internals. */
 export function errorResponse(err: unknown): Response {
   if (err instanceof ApiError) return err.toResponse();
+  if (isOverloaded(err)) {
+    // Cloudflare: an overloaded Durable Object must not be retried at once; the client is told to come back later.
+    return new ApiError(503, "server_error", "This thread's Durable Object is overloaded; retry after a pause.", null, "object_overloaded",
+      { "Retry-After": String(OVERLOADED_RETRY_AFTER_S) }).toResponse();
+  }
   console.error("unhandled error", err);
   return new ApiError(500, "server_error", "The server had an error while processing your request.").toResponse();
 }

@@ -10,6 +10,7 @@ import type { Env } from "../env.ts";
 import { BadRequestError } from "../errors.ts";
 import type { ListQuery } from "../protocol/schemas.ts";
 import { listOf, type List } from "../protocol/types.ts";
+import { callIdempotent } from "../stubs.ts";
 import type { DirectoryObject, Position } from "./DirectoryObject.ts";
 
 /**
@@ -55,13 +56,13 @@ export async function listThreadIds(env: Env, tenant: string, q: ListQuery): Pro
   const desc = (q.order ?? "desc") === "desc";
   const position = async (id: string | undefined, param: "after" | "before") => {
     if (id === undefined) return undefined;
-    const found = await directoryShardOf(env, tenant, id).position(id);
+    const found = await callIdempotent(() => directoryShardOf(env, tenant, id), (s) => s.position(id));
     if (!found) throw new BadRequestError(`No thread found with id '${id}' to page from.`, param);
     return found;
   };
   const [after, before] = await Promise.all([position(q.after, "after"), position(q.before, "before")]);
   const pages = await Promise.all(
-    Array.from({ length: DIRECTORY_SHARDS }, (_, n) => shardStub(env, tenant, n).page({ desc, limit, after, before })),
+    Array.from({ length: DIRECTORY_SHARDS }, (_, n) => callIdempotent(() => shardStub(env, tenant, n), (s) => s.page({ desc, limit, after, before }))),
   );
   const rows = pages.flat().sort((a, b) => (desc ? compare(b, a) : compare(a, b)));
   return listOf(rows.slice(0, limit + 1).map(({ id }) => ({ id })), limit);

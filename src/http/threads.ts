@@ -1,11 +1,12 @@
 /** /v1/threads: create, list, retrieve, update, delete. */
 import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
-import { unwrap } from "../errors.ts";
+import { unwrap, type Outcome } from "../errors.ts";
 import { ForkCreate, ListQuery, ThreadCreate, ThreadUpdate } from "../protocol/schemas.ts";
 import type { Thread } from "../protocol/types.ts";
 import { listThreadIds } from "../directory/shards.ts";
-import { created, idempotencyOf, newObjectId, pathThread, tenantOf, threadStub } from "./context.ts";
+import { callIdempotent } from "../stubs.ts";
+import { created, idempotencyOf, newObjectId, pathThread, pathThreadId, tenantOf, threadStub } from "./context.ts";
 import { parseBody, parseWith, queryOf } from "./parse.ts";
 
 export async function threadCreate(req: IRequest, env: Env): Promise<Response> {
@@ -22,7 +23,7 @@ export async function threadList(req: IRequest, env: Env): Promise<Response> {
   const page = await listThreadIds(env, tenant, q);
   // The directory only orders; each thread's own object is the truth about it.
   const threads = await Promise.all(page.data.map(async ({ id }) => {
-    const r = await threadStub(env, tenant, id).get();
+    const r = await callIdempotent(() => threadStub(env, tenant, id), async (s): Promise<Outcome<Thread>> => await s.get());
     return "ok" in r ? r.ok : null;
   }));
   const data = threads.filter((t): t is Thread => t !== null);
@@ -30,7 +31,9 @@ export async function threadList(req: IRequest, env: Env): Promise<Response> {
 }
 
 export async function threadRetrieve(req: IRequest, env: Env): Promise<Response> {
-  return Response.json(unwrap(await pathThread(req, env).get()));
+  const tenant = tenantOf(req, env);
+  const id = pathThreadId(req);
+  return Response.json(unwrap(await callIdempotent(() => threadStub(env, tenant, id), async (s): Promise<Outcome<Thread>> => await s.get())));
 }
 
 export async function threadUpdate(req: IRequest, env: Env): Promise<Response> {

@@ -7,6 +7,7 @@ import type { DirectoryObject } from "../directory/DirectoryObject.ts";
 import { directoryShardOf } from "../directory/shards.ts";
 import type { Env } from "../env.ts";
 import { RateLimitError } from "../errors.ts";
+import { callIdempotent } from "../stubs.ts";
 import type { ThreadRow } from "./store.ts";
 
 /**
@@ -33,9 +34,7 @@ export class TenantLink {
   /**
    * The stub of this thread's directory shard, one per object: calls through
    * one stub arrive in the order they were made, so an update can never
-   * overtake a later remove. After a call on it throws, the stub may be broken
-   * for good (Cloudflare's guidance is to create a new one), so it is dropped
-   * and the next call gets a fresh one.
+   * overtake a later remove (until a call throws: then see call()).
    */
   private directory(t: ThreadRow): DurableObjectStub<DirectoryObject> {
     const key = JSON.stringify([t.tenant, t.id]);
@@ -43,15 +42,14 @@ export class TenantLink {
     return this.stub.stub;
   }
 
-  /** A call on the cached shard stub; if it throws, the stub is dropped before the error goes on. */
-  private async call<T>(t: ThreadRow, fn: (stub: DurableObjectStub<DirectoryObject>) => Promise<T>): Promise<T> {
-    const stub = this.directory(t);
-    try {
-      return await fn(stub);
-    } catch (err) {
-      if (this.stub?.stub === stub) this.stub = null;
-      throw err;
-    }
+  /**
+   * An idempotent call (upsert and remove are) on the cached shard stub; a
+   * stub whose call threw is dropped, and the call is retried on a new one.
+   */
+  private call<T>(t: ThreadRow, fn: (stub: DurableObjectStub<DirectoryObject>) => Promise<T>): Promise<T> {
+    return callIdempotent(() => this.directory(t), fn, (broken) => {
+      if (this.stub?.stub === broken) this.stub = null;
+    });
   }
 
   /**

@@ -1,0 +1,79 @@
+/** Broken Durable Object stubs are replaced, idempotent calls retried, overloaded objects answered with 503. */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { shardOf, shardStub } from "../src/directory/shards.ts";
+import { errorResponse, OVERLOADED_RETRY_AFTER_S } from "../src/errors.ts";
+import { callIdempotent } from "../src/stubs.ts";
+import { api, createThread, eventually, useMockUpstream } from "./helpers.ts";
+
+useMockUpstream();
+
+/**
+ * Resets a directory shard the way a crash or code update does: every stub
+ * connected to the old instance stays broken (each call on it throws), while
+ * a new stub reaches a fresh instance on the same storage.
+ */
+async function resetShard(tenant: string, n: number): Promise<void> {
+  await runInDurableObject(shardStub(env, tenant, n), (_o, state) => state.abort("reset by the test")).catch(() => {});
+}
+
+/** The directory row of a thread, read from its shard's storage. */
+async function directoryRow(threadId: string): Promise<{ metadata: string } | undefined> {
+  return runInDurableObject(shardStub(env, "local", shardOf(threadId)), (_o, state) =>
+    state.storage.sql.exec<{ metadata: string }>("SELECT metadata FROM threads WHERE id = ?", threadId).toArray()[0]);
+}
+
+describe("directory shard stubs", () => {
+  it("keeps a thread's listing entry current after its shard was reset: the thread's broken stub is replaced", async () => {
+    const t = await createThread({ metadata: { v: "0" } });
+    await eventually(async () => (await directoryRow(t.id))?.metadata === '{"v":"0"}', 5000);
+    await resetShard("local", shardOf(t.id));
+    expect((await api("POST", `/v1/threads/${t.id}`, { metadata: { v: "1" } })).status).toBe(200);
+    await eventually(async () => (await directoryRow(t.id))?.metadata === '{"v":"1"}', 5000);
+  });
+
+  it("deletes a thread whose shard was reset, and the listing no longer shows it", async () => {
+    const t = await createThread();
+    await eventually(async () => (await directoryRow(t.id)) !== undefined, 5000);
+    await resetShard("local", shardOf(t.id));
+    expect((await api("DELETE", `/v1/threads/${t.id}`)).status).toBe(200);
+    expect(await directoryRow(t.id)).toBeUndefined();
+  });
+
+  it("retries an idempotent call on a new stub when the cached one is broken", async () => {
+    const tenant = "stub-test";
+    await shardStub(env, tenant, 0).upsert({ id: "a", created_at: 1, activity_ms: 5, metadata: "{}" });
+    let cached: DurableObjectStub<import("../src/directory/DirectoryObject.ts").DirectoryObject> | null = shardStub(env, tenant, 0);
+    await cached.position("a");
+    await resetShard(tenant, 0);
+    let calls = 0;
+    const found = await callIdempotent(() => (cached ??= shardStub(env, tenant, 0)), (s) => (calls++, s.position("a")), (broken) => {
+      if (cached === broken) cached = null;
+    });
+    expect(found).toEqual({ activity_ms: 5, id: "a" });
+    expect(calls).toBe(2);
+  });
+});
+
+describe("an overloaded Durable Object", () => {
+  // The runtime marks such errors with `overloaded: true`; local workerd cannot be driven into
+  // that state, so the error here is made by hand with the property the runtime sets.
+  const overloaded = () => Object.assign(new Error("Durable Object is overloaded. Too many requests queued."), { overloaded: true });
+
+  it("is not called again (Cloudflare: retrying adds to the overload)", async () => {
+    let calls = 0;
+    await expect(callIdempotent(() => null, async () => {
+      calls++;
+      throw overloaded();
+    })).rejects.toThrow(/overloaded/);
+    expect(calls).toBe(1);
+  });
+
+  it("is answered 503 with Retry-After and an OpenAI-shaped error", async () => {
+    const res = errorResponse(overloaded());
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe(String(OVERLOADED_RETRY_AFTER_S));
+    expect(await res.json()).toEqual({ error: { message: expect.stringContaining("overloaded"), type: "server_error", param: null, code: "object_overloaded" } });
+  });
+});
