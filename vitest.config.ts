@@ -30,7 +30,7 @@ export default defineConfig({
       {
         // A limit no test reaches: these tests run many turns as one tenant.
         plugins: [worker(1_000_000)],
-        test: { name: "workers", testTimeout: 30_000, include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/deploy/**", RATE_LIMIT_TESTS] },
+        test: { name: "workers", testTimeout: 30_000, include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", RATE_LIMIT_TESTS] },
       },
       {
         plugins: [worker(TEST_TURN_LIMIT)],
@@ -39,7 +39,7 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts", "test/deploy/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,
