@@ -237,6 +237,12 @@ export interface WranglerDevOptions {
   vars?: Record<string, string>;
   /** The port to listen on (127.0.0.1); a free one by default. */
   port?: number;
+  /**
+   * Wrangler configs to run together in one workerd (`-c` each; the first is the
+   * Worker that listens, the others are reachable through its service bindings).
+   * Default: the project's wrangler.toml alone.
+   */
+  configs?: string[];
 }
 
 export interface WranglerDev extends RunningWorker {
@@ -264,7 +270,8 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
   await writeFile(emptyEnv, "");
   const port = opts.port ?? (await freePort());
   const vars = Object.entries(opts.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-  const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", opts.persistDir,
+  const configs = (opts.configs ?? []).flatMap((c) => ["-c", c]);
+  const args = ["wrangler", "dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", opts.persistDir,
     "--env-file", emptyEnv, ...vars, "--show-interactive-dev-session=false", "--log-level", "warn"];
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
   const server = await spawnDevServer({ what: "wrangler dev", command: "npx", args, port, env,
