@@ -51,7 +51,7 @@ const OBJECT_SOFT_LIMIT_RPS = 1_000;
 const BENCH_CONFIG = fileURLToPath(new URL("./inworker/wrangler.toml", import.meta.url));
 const PLAIN_CONFIG = fileURLToPath(new URL("./plain/wrangler.toml", import.meta.url));
 /** Ours' config for this run, written next to wrangler.toml (paths in it are relative to it) and removed after. */
-const OURS_CONFIG = join(ROOT, ".bench-ours.wrangler.toml");
+export const OURS_CONFIG = join(ROOT, ".bench-ours.wrangler.toml");
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -61,7 +61,7 @@ function percentile(values: number[], p: number): number {
 }
 
 /** A message of exactly 200 characters, numbered so that each one is distinct (as in run.ts). */
-function text200(n: number): string {
+export function text200(n: number): string {
   const head = `Message ${n}: `;
   const body = "the quick brown fox jumps over the lazy dog and keeps running through the field ";
   return (head + body.repeat(3)).slice(0, 200);
@@ -76,14 +76,14 @@ async function must(api: Api, method: string, path: string, body: unknown, statu
 }
 
 /** Ours as configured in wrangler.toml, with the dev model allowed, no keys and a turn limit no run reaches. */
-async function writeOursConfig(): Promise<void> {
+export async function writeOursConfig(): Promise<void> {
   const base = await readFile(join(ROOT, "wrangler.toml"), "utf8");
   const limited = base.replace(/^simple = \{ limit = \d+, period = 60 \}$/m, "simple = { limit = 1000000, period = 60 }");
   if (limited === base) throw new Error("wrangler.toml: TURN_LIMIT's `simple = { limit = N, period = 60 }` line not found");
   await writeFile(OURS_CONFIG, `# Written by bench/inWorker.ts for one run; removed after it.\n${limited}\n[vars]\nDEV_MODE = "true"\nAUTH_MODE = "none"\n`);
 }
 
-async function seedOurs(api: Api, id: string, size: number): Promise<void> {
+export async function seedOurs(api: Api, id: string, size: number): Promise<void> {
   await must(api, "POST", "/v1/threads", { id }, 201);
   if (size <= 100) {
     for (let n = 0; n < size; n++) await must(api, "POST", `/v1/threads/${id}/messages`, seedMessage(n), 201);

@@ -243,6 +243,8 @@ export interface WranglerDevOptions {
    * Default: the project's wrangler.toml alone.
    */
   configs?: string[];
+  /** The devtools inspector port (`--inspector-port`), e.g. for a CPU profile; wrangler picks one by default. */
+  inspectorPort?: number;
 }
 
 export interface WranglerDev extends RunningWorker {
@@ -271,7 +273,8 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
   const port = opts.port ?? (await freePort());
   const vars = Object.entries(opts.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const configs = (opts.configs ?? []).flatMap((c) => ["-c", c]);
-  const args = ["wrangler", "dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", opts.persistDir,
+  const inspector = opts.inspectorPort === undefined ? [] : ["--inspector-port", String(opts.inspectorPort), "--inspector-ip", "127.0.0.1"];
+  const args = ["wrangler", "dev", ...configs, ...inspector, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", opts.persistDir,
     "--env-file", emptyEnv, ...vars, "--show-interactive-dev-session=false", "--log-level", "warn"];
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
   const server = await spawnDevServer({ what: "wrangler dev", command: "npx", args, port, env,
