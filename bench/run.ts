@@ -26,7 +26,19 @@
  * Worker's request baseline; then restarts both and times the cold wake of each
  * thread. Reported only ("within 2x" is printed, it does not set the exit code).
  *
- * Usage: npm run bench [-- --turns N]. Writes bench/results/latest.json and a dated copy.
+ * A fourth section (bench/inWorker.ts) makes the same comparison timed inside
+ * workerd (a bench Worker with service bindings to ours and the plain DO, so no
+ * proxy is in the figures) against issue 13's bars (within 3x of the plain DO
+ * at 10 and 10,000 messages; at most 2 ms slower at 10,000 than at 10), and
+ * measures the directory updates per second one shard sustains. A fifth
+ * (bench/profile.ts) is a CPU profile of turns at 10 and 10,000 messages, per
+ * source file. A sixth (bench/load.ts) is the load test: 200 threads x 20 turns,
+ * 50 threads at a time, reporting throughput and p50/p99, and reading every
+ * thread back: 0 errors and 0 lost messages are required.
+ *
+ * Usage: npm run bench [-- --turns N] [-- --only inworker,profile,load]
+ * (--only runs just those of the later sections, skipping the first three).
+ * Writes bench/results/latest.json and a dated copy.
  */
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -37,6 +49,9 @@ import { apiClient, type Api } from "../test/e2e/client.ts";
 import { mockUpstreamVars, serveMockUpstream, startWorker } from "../test/e2e/harness.ts";
 import { formatLive, runLiveBench } from "./live.ts";
 import { formatVsPlain, runVsPlainBench, type VsPlainResult } from "./vsPlain.ts";
+import { formatInWorker, runInWorkerBench } from "./inWorker.ts";
+import { formatLoad, runLoadBench } from "./load.ts";
+import { formatProfile, runProfile } from "./profile.ts";
 
 const SIZES = [10, 1_000, 10_000];
 const TURNS = Number(argValue("--turns") ?? 50);
@@ -167,11 +182,12 @@ async function restingDbBytes(dbFile: string, scratch: string): Promise<number> 
   }
 }
 
-async function writeResults(result: object): Promise<string[]> {
+/** Writes the results as latest.json (full runs only) and a dated copy (`-partial` for --only runs). */
+async function writeResults(result: object, full = true): Promise<string[]> {
   await mkdir(RESULTS, { recursive: true });
-  const dated = `${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+  const dated = `${new Date().toISOString().replace(/[:.]/g, "-")}${full ? "" : "-partial"}.json`;
   const written: string[] = [];
-  for (const name of ["latest.json", dated]) {
+  for (const name of full ? ["latest.json", dated] : [dated]) {
     const path = new URL(name, RESULTS);
     const tmp = new URL(`${name}.tmp`, RESULTS);
     await writeFile(tmp, JSON.stringify(result, null, 2) + "\n");
@@ -190,8 +206,41 @@ function table(rows: Row[]): string {
   return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.map(line)].join("\n");
 }
 
+/** The sections that scale and cost rest on (issue 13): in-Worker comparison, CPU profile, load. Each failure is reported, not thrown. */
+async function scaleSections(only: Set<string> | null) {
+  const wanted = (name: string) => only === null || only.has(name);
+  const attempt = async <T>(name: string, fn: () => Promise<T>, format: (r: T) => string): Promise<T | { error: string } | null> => {
+    if (!wanted(name)) return null;
+    try {
+      const r = await fn();
+      console.log("");
+      console.log(format(r));
+      return r;
+    } catch (err) {
+      console.error(`${name}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return { error: String(err) };
+    }
+  };
+  const inWorker = await attempt("inworker", () => runInWorkerBench({ turns: TURNS }), formatInWorker);
+  const profile = [];
+  for (const size of [10, 10_000]) profile.push(await attempt("profile", () => runProfile({ size, turns: 200 }), formatProfile));
+  const load = await attempt("load", () => runLoadBench({ threads: 200, turns: 20, concurrency: 50 }), formatLoad);
+  const failed = (r: unknown) => r !== null && typeof r === "object" && "error" in r;
+  const met = !failed(inWorker) && !failed(load) && !profile.some(failed) &&
+    (inWorker === null || ("bars" in inWorker && inWorker.bars.ratio_met && inWorker.bars.growth_met)) &&
+    (load === null || ("met" in load && load.met));
+  return { in_worker: inWorker, profile, load, met };
+}
+
 async function main(): Promise<number> {
   const t0 = performance.now();
+  const onlyArg = argValue("--only");
+  if (onlyArg !== undefined) {
+    const scale = await scaleSections(new Set(onlyArg.split(",")));
+    for (const path of await writeResults({ date: new Date().toISOString(), turns_per_thread: TURNS, ...scale,
+      total_seconds: round((performance.now() - t0) / 1000, 1) }, false)) console.log(`wrote ${path}`);
+    return scale.met ? 0 : 1;
+  }
   const scratch = await mkdtemp(join(tmpdir(), "durable-threads-bench-"));
   const persistDir = join(scratch, "state");
   const served = await serveMockUpstream(new MockUpstream({ chunkDelayMs: 0 }));
@@ -283,6 +332,8 @@ async function main(): Promise<number> {
       vsPlain = { error: String(err) };
     }
     console.log("");
+    const scale = await scaleSections(null);
+    console.log("");
 
     const result = {
       date: new Date().toISOString(),
@@ -299,12 +350,13 @@ async function main(): Promise<number> {
       bar: { rule: `median ms at ${large.seeded} messages <= ${BAR_RATIO} x median ms at ${small.seeded} messages`, ratio: round(ratio, 3), met: barMet },
       live: { ...live, seconds: liveSeconds },
       vs_plain_do: vsPlain,
+      ...scale,
       total_seconds: round((performance.now() - t0) / 1000, 1),
     };
     for (const path of await writeResults(result)) console.log(`wrote ${path}`);
     console.log(`total ${result.total_seconds} s`);
     // The comparison with the plain DO never fails the bench by its numbers, only if it could not run.
-    return barMet && live.ws_bytes.met && !("error" in vsPlain) ? 0 : 1;
+    return barMet && live.ws_bytes.met && !("error" in vsPlain) && scale.met ? 0 : 1;
   } finally {
     await worker?.dispose().catch(() => {});
     await served.close();
