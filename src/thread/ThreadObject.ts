@@ -453,9 +453,12 @@ export class ThreadObject extends DurableObject<Env> {
     try {
       return this.ctx.storage.transactionSync(fn);
     } catch (err) {
+      this.store.forget(); // the transaction rolled back what the cache may have seen
+
       if (fresh) {
         this.events.reset();
         await this.ctx.storage.deleteAll();
+        this.store.forget();
         this.migrated = false;
       }
       throw err;
@@ -614,6 +617,7 @@ export class ThreadObject extends DurableObject<Env> {
     this.events.reset();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.store.forget();
     // deleteAll drops the schema too: the object is as if new, and a create puts the schema back.
     this.migrated = false;
     await this.tenant.remove(t);

@@ -84,7 +84,19 @@ const THREAD_COLUMNS = new Set<string>([
 ]);
 
 export class ThreadStore {
+  /**
+   * The thread row as last read (undefined: read it again). A turn asks for it
+   * a dozen times; every statement that writes the thread table clears it, and
+   * so must anything that rewrites storage behind this class (forget()).
+   */
+  private cached: Readonly<ThreadRow> | null | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
+
+  /** Drops the cached thread row: after deleteAll, or a transaction that rolled back. */
+  forget(): void {
+    this.cached = undefined;
+  }
 
   private rows<T>(query: string, ...args: SqlStorageValue[]): T[] {
     return this.sql.exec<Row>(query, ...args).toArray() as T[];
@@ -92,10 +104,15 @@ export class ThreadStore {
 
   /** The thread row, or null when this object holds no thread (never created, or deleted). */
   thread(): ThreadRow | null {
-    return this.rows<ThreadRow>("SELECT * FROM thread LIMIT 1")[0] ?? null;
+    if (this.cached === undefined) {
+      const row = this.rows<ThreadRow>("SELECT * FROM thread LIMIT 1")[0];
+      this.cached = row ? Object.freeze(row) : null;
+    }
+    return this.cached;
   }
 
   insertThread(t: Omit<ThreadRow, "message_count" | "input_tokens" | "output_tokens" | "next_seq" | "next_turn" | "event_seq" | "hidden"> & { hidden?: boolean }): void {
+    this.cached = undefined;
     this.sql.exec(
       `INSERT INTO thread (id, tenant, id_prefix, created_at, updated_at, model, instructions, metadata, params, expires_after, hidden)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -107,24 +124,28 @@ export class ThreadStore {
   updateThread(fields: Updatable): void {
     const entries = Object.entries(fields).filter(([k, v]) => v !== undefined && THREAD_COLUMNS.has(k));
     if (entries.length === 0) return;
+    this.cached = undefined;
     const set = entries.map(([k]) => `${k} = ?`).join(", ");
     this.sql.exec(`UPDATE thread SET ${set}`, ...entries.map(([, v]) => v as SqlStorageValue));
   }
 
   /** Sets a nullable text column of the thread (null clears it). */
   setNullable(column: "instructions" | "expires_after", value: string | null): void {
+    this.cached = undefined;
     if (column === "instructions") this.sql.exec("UPDATE thread SET instructions = ?", value);
     else this.sql.exec("UPDATE thread SET expires_after = ?", value);
   }
 
   /** Hands out n consecutive message seqs, never reused even after deletes; returns the first. */
   allocateSeqs(n: number): number {
+    this.cached = undefined;
     const row = this.sql.exec<{ first: number }>("UPDATE thread SET next_seq = next_seq + ? RETURNING next_seq - ? AS first", n, n).one();
     return row.first;
   }
 
   /** Hands out the next turn number. */
   allocateTurn(): number {
+    this.cached = undefined;
     return this.sql.exec<{ t: number }>("UPDATE thread SET next_turn = next_turn + 1 RETURNING next_turn - 1 AS t").one().t;
   }
 
@@ -134,7 +155,10 @@ export class ThreadStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       m.seq, m.role, m.content, m.status, m.turn, m.created_at, m.tokens, m.metadata, m.usage, m.extra, m.branch ?? null,
     );
-    if (!m.branch) this.sql.exec("UPDATE thread SET message_count = message_count + 1");
+    if (!m.branch) {
+      this.cached = undefined;
+      this.sql.exec("UPDATE thread SET message_count = message_count + 1");
+    }
   }
 
   message(seq: number): MessageRow | null {
@@ -144,7 +168,10 @@ export class ThreadStore {
   /** Deletes one message; returns whether it existed. */
   deleteMessage(seq: number): boolean {
     const gone = this.rows<{ branch: number | null }>("DELETE FROM messages WHERE seq = ? RETURNING branch", seq)[0];
-    if (gone && !gone.branch) this.sql.exec("UPDATE thread SET message_count = message_count - 1");
+    if (gone && !gone.branch) {
+      this.cached = undefined;
+      this.sql.exec("UPDATE thread SET message_count = message_count - 1");
+    }
     return gone !== undefined;
   }
 

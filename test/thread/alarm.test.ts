@@ -1,8 +1,19 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { api, createThread, get, SseReader, threadStubFor, useMockUpstream } from "../helpers.ts";
 
 useMockUpstream();
+
+/**
+ * Ages a thread by rewriting its storage behind the object's back, then
+ * restarts the object: a live one keeps its thread row cached (src/thread/store.ts).
+ */
+async function ageThread(id: string, seconds: number): Promise<void> {
+  await runInDurableObject(threadStubFor(id), (_o, state) => {
+    state.storage.sql.exec("UPDATE thread SET updated_at = updated_at - ?", seconds);
+  });
+  await evictDurableObject(threadStubFor(id));
+}
 
 const count = (id: string, sql: string) =>
   runInDurableObject(threadStubFor(id), (_o, state) => state.storage.sql.exec<{ n: number }>(sql).one().n);
@@ -48,9 +59,7 @@ describe("ThreadObject alarm", () => {
     // Not yet idle long enough: the alarm keeps it.
     await runDurableObjectAlarm(threadStubFor(t.id));
     expect((await api("GET", `/v1/threads/${t.id}`)).status).toBe(200);
-    await runInDurableObject(threadStubFor(t.id), (_o, state) => {
-      state.storage.sql.exec("UPDATE thread SET updated_at = updated_at - 61");
-    });
+    await ageThread(t.id, 61);
     expect(await runDurableObjectAlarm(threadStubFor(t.id))).toBe(true);
     expect((await api("GET", `/v1/threads/${t.id}`)).status).toBe(404);
     const listed = (await api("GET", "/v1/threads?limit=100")).body.data.map((x: any) => x.id);
@@ -59,9 +68,7 @@ describe("ThreadObject alarm", () => {
 
   it("pushes the expiry back on activity", async () => {
     const t = await createThread({ expires_after: { anchor: "last_active_at", seconds: 60 } });
-    await runInDurableObject(threadStubFor(t.id), (_o, state) => {
-      state.storage.sql.exec("UPDATE thread SET updated_at = updated_at - 50");
-    });
+    await ageThread(t.id, 50);
     await api("POST", `/v1/threads/${t.id}/turns`, { input: "still here" });
     const alarm = await runInDurableObject(threadStubFor(t.id), (_o, state) => state.storage.getAlarm());
     expect(alarm! - Date.now()).toBeGreaterThan(55_000);
@@ -74,9 +81,7 @@ describe("expiring conversations", () => {
   it("deletes an idle conversation created with expires_after", async () => {
     const c = (await api("POST", "/v1/conversations", { expires_after: { anchor: "last_active_at", seconds: 30 } })).body;
     expect((await api("GET", `/v1/threads/${c.id}`)).body.expires_after).toEqual({ anchor: "last_active_at", seconds: 30 });
-    await runInDurableObject(threadStubFor(c.id), (_o, state) => {
-      state.storage.sql.exec("UPDATE thread SET updated_at = updated_at - 31");
-    });
+    await ageThread(c.id, 31);
     expect(await runDurableObjectAlarm(threadStubFor(c.id))).toBe(true);
     expect((await api("GET", `/v1/conversations/${c.id}`)).status).toBe(404);
   });

@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { buildPrompt, threadHistory } from "../../src/thread/context.ts";
 import { ThreadStore } from "../../src/thread/store.ts";
@@ -23,6 +23,8 @@ async function seed(threadId: string, n: number, content: (i: number) => string,
       sql.exec("UPDATE thread SET next_seq = ?, message_count = message_count + ?", first + n, n);
     });
   });
+  // Written behind the object's back: restart it, as a live one keeps its thread row cached (src/thread/store.ts).
+  await evictDurableObject(threadStubFor(threadId));
 }
 
 describe("context builder", () => {
