@@ -86,8 +86,9 @@ const THREAD_COLUMNS = new Set<string>([
 export class ThreadStore {
   /**
    * The thread row as last read (undefined: read it again). A turn asks for it
-   * a dozen times; every statement that writes the thread table clears it, and
-   * so must anything that rewrites storage behind this class (forget()).
+   * a dozen times; every statement that writes the thread table applies the
+   * same change to it (patch()), and anything that rewrites storage behind this
+   * class must drop it (forget()).
    */
   private cached: Readonly<ThreadRow> | null | undefined;
 
@@ -96,6 +97,11 @@ export class ThreadStore {
   /** Drops the cached thread row: after deleteAll, or a transaction that rolled back. */
   forget(): void {
     this.cached = undefined;
+  }
+
+  /** Applies to the cached row what a statement just wrote to the stored one. */
+  private patch(change: (t: Readonly<ThreadRow>) => Partial<ThreadRow>): void {
+    if (this.cached) this.cached = Object.freeze({ ...this.cached, ...change(this.cached) });
   }
 
   private rows<T>(query: string, ...args: SqlStorageValue[]): T[] {
@@ -124,29 +130,30 @@ export class ThreadStore {
   updateThread(fields: Updatable): void {
     const entries = Object.entries(fields).filter(([k, v]) => v !== undefined && THREAD_COLUMNS.has(k));
     if (entries.length === 0) return;
-    this.cached = undefined;
     const set = entries.map(([k]) => `${k} = ?`).join(", ");
     this.sql.exec(`UPDATE thread SET ${set}`, ...entries.map(([, v]) => v as SqlStorageValue));
+    this.patch(() => Object.fromEntries(entries) as Partial<ThreadRow>);
   }
 
   /** Sets a nullable text column of the thread (null clears it). */
   setNullable(column: "instructions" | "expires_after", value: string | null): void {
-    this.cached = undefined;
     if (column === "instructions") this.sql.exec("UPDATE thread SET instructions = ?", value);
     else this.sql.exec("UPDATE thread SET expires_after = ?", value);
+    this.patch(() => ({ [column]: value }));
   }
 
   /** Hands out n consecutive message seqs, never reused even after deletes; returns the first. */
   allocateSeqs(n: number): number {
-    this.cached = undefined;
     const row = this.sql.exec<{ first: number }>("UPDATE thread SET next_seq = next_seq + ? RETURNING next_seq - ? AS first", n, n).one();
+    this.patch(() => ({ next_seq: row.first + n }));
     return row.first;
   }
 
   /** Hands out the next turn number. */
   allocateTurn(): number {
-    this.cached = undefined;
-    return this.sql.exec<{ t: number }>("UPDATE thread SET next_turn = next_turn + 1 RETURNING next_turn - 1 AS t").one().t;
+    const t = this.sql.exec<{ t: number }>("UPDATE thread SET next_turn = next_turn + 1 RETURNING next_turn - 1 AS t").one().t;
+    this.patch(() => ({ next_turn: t + 1 }));
+    return t;
   }
 
   insertMessage(m: MessageRow): void {
@@ -156,8 +163,8 @@ export class ThreadStore {
       m.seq, m.role, m.content, m.status, m.turn, m.created_at, m.tokens, m.metadata, m.usage, m.extra, m.branch ?? null,
     );
     if (!m.branch) {
-      this.cached = undefined;
       this.sql.exec("UPDATE thread SET message_count = message_count + 1");
+      this.patch((t) => ({ message_count: t.message_count + 1 }));
     }
   }
 
@@ -169,8 +176,8 @@ export class ThreadStore {
   deleteMessage(seq: number): boolean {
     const gone = this.rows<{ branch: number | null }>("DELETE FROM messages WHERE seq = ? RETURNING branch", seq)[0];
     if (gone && !gone.branch) {
-      this.cached = undefined;
       this.sql.exec("UPDATE thread SET message_count = message_count - 1");
+      this.patch((t) => ({ message_count: t.message_count - 1 }));
     }
     return gone !== undefined;
   }
