@@ -33,25 +33,30 @@ export function newProgress(): ReplyProgress {
  */
 export async function readReply(client: OpenAI, request: StreamingRequest, p: ReplyProgress, opts: ReplyOptions): Promise<void> {
   // The SDK's own timeout covers only the wait for response headers; a stream
-  // that stalls afterwards is caught by this idle watchdog, re-armed on every chunk.
+  // that stalls afterwards is caught by this idle watchdog. Each chunk only
+  // notes the time; the one timer, when it fires, sleeps again for what is left
+  // of the idle window (a reply of N chunks costs a few timers, not N).
   const abort = new AbortController();
   const cancel = () => abort.abort();
   opts.signal?.addEventListener("abort", cancel);
   let stalled = false;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(watchdog);
+  let lastChunkAt = Date.now();
+  const arm = (ms: number) => {
     watchdog = setTimeout(() => {
+      const idle = Date.now() - lastChunkAt;
+      if (idle < opts.idleMs) return arm(opts.idleMs - idle);
       stalled = true;
       abort.abort();
-    }, opts.idleMs);
+    }, ms);
   };
   const stalledError = () => new UpstreamError("The upstream model stopped sending in the middle of its reply.", "upstream_timeout");
   try {
     const stream = await client.chat.completions.create(request, { signal: abort.signal });
-    arm();
+    lastChunkAt = Date.now();
+    arm(opts.idleMs);
     for await (const chunk of stream) {
-      arm();
+      lastChunkAt = Date.now();
       const choice = chunk.choices[0];
       const delta = choice?.delta?.content;
       if (delta) {
