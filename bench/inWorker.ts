@@ -146,7 +146,8 @@ export interface InWorkerResult {
 }
 
 /** Runs the in-Worker comparison and the directory measurement; `turns` timed turns per thread. */
-export async function runInWorkerBench(opts: { turns: number; log?: (line: string) => void }): Promise<InWorkerResult> {
+export async function runInWorkerBench(opts: { turns: number; sizes?: number[]; log?: (line: string) => void }): Promise<InWorkerResult> {
+  const sizes = opts.sizes ?? SIZES;
   const log = opts.log ?? ((line: string) => console.log(line));
   const scratch = await mkdtemp(join(tmpdir(), "durable-threads-inworker-"));
   await writeOursConfig();
@@ -160,7 +161,7 @@ export async function runInWorkerBench(opts: { turns: number; log?: (line: strin
     const plain = apiClient(`${dev.url}/plain`);
     const stamp = Date.now().toString(36);
     const series: Series[] = [];
-    for (const size of SIZES) {
+    for (const size of sizes) {
       const id = `inworker-${size}-${stamp}`;
       const started = performance.now();
       await seedOurs(ours, id, size);
@@ -175,7 +176,7 @@ export async function runInWorkerBench(opts: { turns: number; log?: (line: strin
       );
     }
     // Appends go to threads of their own, so the turn threads keep their sizes.
-    for (const size of SIZES) {
+    for (const size of sizes) {
       const id = `inworker-append-${size}-${stamp}`;
       await seedOurs(ours, id, size);
       series.push({ name: `ours append message @${size}`, target: "ours", method: "POST", path: `/v1/threads/${id}/messages`,
@@ -192,8 +193,8 @@ export async function runInWorkerBench(opts: { turns: number; log?: (line: strin
     for (const s of series) stats[s.name] = { median_ms: round(percentile(s.means, 50), 3), p95_ms: round(percentile(s.times, 95), 3), n: s.times.length };
     const med = (name: string) => stats[name]!.median_ms;
     const ratio: Record<string, number> = {};
-    for (const size of SIZES) ratio[String(size)] = round(med(`ours turn @${size}`) / med(`plain turn @${size}`), 2);
-    const [small, large] = [SIZES[0]!, SIZES.at(-1)!];
+    for (const size of sizes) ratio[String(size)] = round(med(`ours turn @${size}`) / med(`plain turn @${size}`), 2);
+    const [small, large] = [sizes[0]!, sizes.at(-1)!];
     const growth = { ours: round(med(`ours turn @${large}`) - med(`ours turn @${small}`), 3), plain: round(med(`plain turn @${large}`) - med(`plain turn @${small}`), 3) };
 
     const dir = await must(bench, "POST", "/directory",
@@ -218,13 +219,14 @@ export async function runInWorkerBench(opts: { turns: number; log?: (line: strin
 /** The section as printed by npm run bench. */
 export function formatInWorker(r: InWorkerResult): string {
   const rows = Object.entries(r.series).map(([name, s]) => `| ${name.padEnd(28)} | ${s.median_ms.toFixed(2).padStart(7)} | ${s.p95_ms.toFixed(0).padStart(16)} | ${String(s.n).padStart(4)} |`);
-  const [small, large] = [SIZES[0]!, SIZES.at(-1)!];
+  const sizes = Object.keys(r.ratio).map(Number);
+  const [small, large] = [sizes[0]!, sizes.at(-1)!];
   return [
     "In-Worker timings (bench Worker -> service binding -> Worker -> Durable Object; ms)",
     "| call                         |  median | p95 (1 ms steps) |    n |",
     "|------------------------------|---------|------------------|------|",
     ...rows,
-    `ours / plain turn: ${SIZES.map((s) => `${r.ratio[String(s)]}x at ${s.toLocaleString("en-US")}`).join(", ")} (bar ≤ ${r.bars.ratio_max}x: ${r.bars.ratio_met ? "MET" : "NOT MET"})`,
+    `ours / plain turn: ${sizes.map((s) => `${r.ratio[String(s)]}x at ${s.toLocaleString("en-US")}`).join(", ")} (bar ≤ ${r.bars.ratio_max}x: ${r.bars.ratio_met ? "MET" : "NOT MET"})`,
     `growth ${small} -> ${large.toLocaleString("en-US")} messages: ours ${r.growth_ms.ours.toFixed(2)} ms, plain ${r.growth_ms.plain.toFixed(2)} ms` +
       ` (bar ≤ ${r.bars.growth_max_ms} ms: ${r.bars.growth_met ? "MET" : "NOT MET"})`,
     `directory: one shard took ${r.directory.updates.toLocaleString("en-US")} updates (${r.directory.concurrency} in flight) in ${r.directory.ms} ms:` +
@@ -239,7 +241,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.WRANGLER_SEND_METRICS ??= "false";
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
   const i = process.argv.indexOf("--turns");
-  const r = await runInWorkerBench({ turns: i === -1 ? 50 : Number(process.argv[i + 1]) });
+  const s = process.argv.indexOf("--sizes");
+  const r = await runInWorkerBench({ turns: i === -1 ? 50 : Number(process.argv[i + 1]),
+    sizes: s === -1 ? undefined : process.argv[s + 1]!.split(",").map(Number) });
   console.log(formatInWorker(r));
   console.log(JSON.stringify(r));
 }
