@@ -48,16 +48,21 @@ export class EventLog {
 
   constructor(private readonly store: ThreadStore, private readonly busy: () => boolean) {}
 
-  /** The seq of the newest event emitted. */
+  /**
+   * The seq of the newest event emitted. Every stored row records the seqs it
+   * holds, so the stored counter (thread.event_seq) is written only for seqs
+   * no row records: skipped ones, and before old rows are pruned.
+   */
   lastSeq(): number {
-    return (this.seq ??= this.store.thread()?.event_seq ?? 0);
+    return (this.seq ??= Math.max(this.store.thread()?.event_seq ?? 0, this.store.lastStoredEventSeq()));
   }
 
   /**
    * Emits an event with the next seq. A non-delta event is stored (as a
    * reference to its message or turn) together with the write it reports, and
    * flushes the deltas before it; deltas are coalesced in memory and stored as
-   * one row per chunk, so a streamed reply costs no write per token.
+   * one row per chunk, so a streamed reply costs no write per token. The row
+   * is the counter's record too: no separate counter write.
    */
   emit(e: NewEvent): ThreadEvent {
     // A thread's id and prefix never change while it exists: read them once, not per delta.
@@ -67,9 +72,8 @@ export class EventLog {
     const event = { seq: this.seq, thread_id: t.id, ...e } as ThreadEvent;
     if (event.type === "message.delta") this.bufferDelta(t, event);
     else {
-      this.flush(false); // the counter is written just below, once
+      this.flush();
       this.store.insertEvent(rowOf(t, event));
-      this.store.updateThread({ event_seq: this.seq });
     }
     for (const l of this.listeners) {
       try {
@@ -139,8 +143,8 @@ export class EventLog {
     return out.filter((e) => e.seq > after);
   }
 
-  /** Writes buffered deltas as one row (and the event counter with it, unless the caller writes it next). */
-  flush(persistSeq = true): void {
+  /** Writes buffered deltas as one row (which records their seqs). */
+  flush(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const p = this.pending;
@@ -148,7 +152,6 @@ export class EventLog {
     this.pending = null;
     this.store.insertEvent({ seq: p.first, last_seq: p.first + p.d.length - 1, type: "message.delta", ref: p.messageSeq,
       data: JSON.stringify({ m: p.m, t: p.t, d: p.d } satisfies DeltaChunk), created_at: Date.now() });
-    if (persistSeq) this.store.updateThread({ event_seq: this.lastSeq() });
   }
 
   /** Forgets the counter and the buffer after the thread's storage is wiped. */

@@ -238,12 +238,20 @@ export class ThreadStore {
     return this.rows<EventRow>("SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT ?", start, limit);
   }
 
+  /** The newest seq a stored event row holds (0 when there is none): one read at the end of the primary key. */
+  lastStoredEventSeq(): number {
+    return this.rows<{ last_seq: number }>("SELECT last_seq FROM events ORDER BY seq DESC LIMIT 1")[0]?.last_seq ?? 0;
+  }
+
   /**
    * Drops delta chunks older than deltaCutoff and every event older than allCutoff
    * (Unix ms). Walks back from the newest event only as far as the cutoffs, so the
-   * work is bounded by recent activity, not the thread's age.
+   * work is bounded by recent activity, not the thread's age. The event counter
+   * is stored first: the rows about to go may be the only record of the newest seq.
    */
   pruneEvents(deltaCutoff: number, allCutoff: number): void {
+    this.sql.exec("UPDATE thread SET event_seq = max(event_seq, ?)", this.lastStoredEventSeq());
+    this.forget();
     const lastOld = this.sql.exec<{ s: number | null }>(
       "SELECT max(seq) AS s FROM (SELECT seq FROM events WHERE created_at < ? ORDER BY seq DESC LIMIT 1)", allCutoff).one().s;
     if (lastOld !== null) this.sql.exec("DELETE FROM events WHERE seq <= ?", lastOld);
