@@ -213,13 +213,13 @@ export class ThreadStore {
     return this.rows<TurnRow>("SELECT * FROM turns WHERE seq = ?", seq)[0] ?? null;
   }
 
-  /** Sets a turn's status and, when given, its outcome fields. */
-  updateTurn(seq: number, f: { status: TurnStatus; model?: string; usage?: string | null; error?: string | null; completed_at?: number | null }): void {
-    this.sql.exec(
+  /** Sets a turn's status and, when given, its outcome fields; answers the row as it now is (one statement, not a write and a read). */
+  updateTurn(seq: number, f: { status: TurnStatus; model?: string; usage?: string | null; error?: string | null; completed_at?: number | null }): TurnRow {
+    return this.rows<TurnRow>(
       `UPDATE turns SET status = ?, model = coalesce(?, model), usage = coalesce(?, usage), error = coalesce(?, error),
-       completed_at = coalesce(?, completed_at) WHERE seq = ?`,
+       completed_at = coalesce(?, completed_at) WHERE seq = ? RETURNING *`,
       f.status, f.model ?? null, f.usage ?? null, f.error ?? null, f.completed_at ?? null, seq,
-    );
+    )[0]!;
   }
 
   /** Turns left queued or in progress (by a crash or eviction), via a partial index that holds only those. */

@@ -173,9 +173,9 @@ export class TurnRunner {
     }
     const abort = new AbortController();
     this.running = { seq, abort };
-    store.updateTurn(seq, { status: "in_progress" });
+    const started = store.updateTurn(seq, { status: "in_progress" });
     const turnId = turnShape(thread, turnRow).id;
-    events.emit({ type: "turn.started", turn: turnShape(thread, store.turn(seq)!) });
+    events.emit({ type: "turn.started", turn: turnShape(thread, started) });
     const reply = messageShape(thread, placeholder(turnRow.output_seq, seq));
     events.emit({ type: "message.created", message: reply });
 
@@ -227,14 +227,14 @@ export class TurnRunner {
       store.insertMessage(row);
       output = messageShape(thread, row);
     }
-    store.updateTurn(seq, { status, model: model ?? undefined, usage: usage ? JSON.stringify(usage) : null,
+    const ended = store.updateTurn(seq, { status, model: model ?? undefined, usage: usage ? JSON.stringify(usage) : null,
       error: error ? JSON.stringify(error.body().error) : null, completed_at: t });
     store.updateThread({
       updated_at: t,
       input_tokens: thread.input_tokens + (usage?.input_tokens ?? 0),
       output_tokens: thread.output_tokens + (usage?.output_tokens ?? 0),
     });
-    const turn = turnShape(thread, store.turn(seq)!);
+    const turn = turnShape(thread, ended);
     if (output) events.emit({ type: "message.completed", message: output });
     events.emit({ type: `turn.${status}` as "turn.completed", turn });
     try {
