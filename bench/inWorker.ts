@@ -104,6 +104,20 @@ async function seedPlain(api: Api, id: string, size: number): Promise<void> {
   }
 }
 
+/**
+ * startWranglerDev, tried again (at most three times) when a port it was given
+ * or picked was taken in the meantime: a shared machine runs other servers.
+ */
+export async function startWranglerDevRetrying(opts: Parameters<typeof startWranglerDev>[0]): ReturnType<typeof startWranglerDev> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWranglerDev(opts);
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes("Address already in use")) throw err;
+    }
+  }
+}
+
 /** What one timed series asks the bench Worker to run. */
 interface Series {
   name: string;
@@ -151,7 +165,7 @@ export async function runInWorkerBench(opts: { turns: number; sizes?: number[]; 
   const log = opts.log ?? ((line: string) => console.log(line));
   const scratch = await mkdtemp(join(tmpdir(), "durable-threads-inworker-"));
   await writeOursConfig();
-  const dev = await startWranglerDev({ persistDir: join(scratch, "state"), configs: [BENCH_CONFIG, OURS_CONFIG, PLAIN_CONFIG] }).catch(async (err) => {
+  const dev = await startWranglerDevRetrying({ persistDir: join(scratch, "state"), configs: [BENCH_CONFIG, OURS_CONFIG, PLAIN_CONFIG] }).catch(async (err) => {
     await rm(OURS_CONFIG, { force: true });
     throw err;
   });

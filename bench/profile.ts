@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { apiClient } from "../test/e2e/client.ts";
-import { freePort, ROOT, startWranglerDev } from "../test/e2e/harness.ts";
-import { OURS_CONFIG, seedOurs, text200, writeOursConfig } from "./inWorker.ts";
+import { freePort, ROOT } from "../test/e2e/harness.ts";
+import { OURS_CONFIG, seedOurs, startWranglerDevRetrying, text200, writeOursConfig } from "./inWorker.ts";
 
 const WARMUP_TURNS = 20;
 
@@ -129,7 +129,7 @@ export async function runProfile(opts: { size: number; turns: number }): Promise
   const scratch = await mkdtemp(join(tmpdir(), "durable-threads-profile-"));
   await writeOursConfig();
   const inspectorPort = await freePort();
-  const dev = await startWranglerDev({ persistDir: join(scratch, "state"), configs: [OURS_CONFIG], inspectorPort }).catch(async (err) => {
+  const dev = await startWranglerDevRetrying({ persistDir: join(scratch, "state"), configs: [OURS_CONFIG], inspectorPort }).catch(async (err) => {
     await rm(OURS_CONFIG, { force: true });
     throw err;
   });
