@@ -96,10 +96,16 @@ export class TenantLink {
     }
   }
 
-  /** Drops a pending update and removes the thread from the listing (the thread is being deleted). */
+  /**
+   * Drops a pending update and removes the thread from the listing (the thread
+   * is being deleted, its storage already wiped). If the shard cannot be
+   * reached even after retries, the deletion still succeeds: a listing skips
+   * an entry whose thread is gone, so a left-over entry is only a wasted read.
+   */
   async remove(t: ThreadRow): Promise<void> {
     this.cancel();
-    if (!t.hidden) await this.call(t, (d) => d.remove(t.id));
+    if (t.hidden) return;
+    await this.call(t, (d) => d.remove(t.id)).catch((err) => console.error("directory removal failed", err));
   }
 
   private send(): void {
