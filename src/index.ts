@@ -12,9 +12,11 @@ import { threadCreate, threadDelete, threadFork, threadList, threadRetrieve, thr
 import { conversationCreate, conversationDelete, conversationRetrieve, conversationUpdate, itemDelete, itemRetrieve, itemsCreate, itemsList } from "./http/conversations.ts";
 import { responseCreate, responseDelete, responseInputItems, responseRetrieve } from "./http/responses.ts";
 import { eventsStream, threadSocket, turnCancel, turnCreate, turnRetrieve } from "./http/turns.ts";
+import { isWebhook, webhookReceive } from "./http/webhooks.ts"; // bots (#11)
 
 export { ThreadObject } from "./thread/ThreadObject.ts";
 export { DirectoryObject } from "./directory/DirectoryObject.ts";
+export { BotStateObject } from "./bots/BotStateObject.ts"; // bots (#11)
 
 const router = Router<IRequest, [Env, ExecutionContext]>({
   before: [authenticateRequest],
@@ -29,6 +31,8 @@ const router = Router<IRequest, [Env, ExecutionContext]>({
  */
 async function authenticateRequest(req: IRequest, env: Env): Promise<void> {
   applyLimitSettings(env as unknown as Record<string, unknown>);
+  // Bot webhooks carry no API key: each platform's own signature is checked by the route (#11).
+  if (isWebhook(req)) return;
   const authed = req as AuthedRequest;
   const url = new URL(req.url);
   const ticket = url.searchParams.get("ticket");
@@ -75,6 +79,7 @@ router
   .post("/v1/embeddings", embeddingCreate)
   .get("/v1/models", modelList)
   .get("/v1/models/:model+", modelRetrieve)
+  .post("/webhooks/:platform", webhookReceive) // bots (#11)
   .all("*", (req: IRequest) => {
     throw new NotFoundError(`Invalid URL (${req.method} ${new URL(req.url).pathname})`);
   });

@@ -22,6 +22,8 @@ import { itemOf } from "../responses/shape.ts";
 import { checkContentSize, extraOf, sentMessageRow, TurnRunner } from "./turns.ts";
 import { FORK_PAGE, type ForkedMessage, type ForkSource } from "./fork.ts";
 import { TenantLink } from "./tenantLink.ts";
+import { BotSession, InboundMessage } from "../bots/session.ts"; // bots (#11)
+import type { Platform } from "../bots/config.ts"; // bots (#11)
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -42,6 +44,7 @@ export class ThreadObject extends DurableObject<Env> {
   /** Whether the schema is applied (see the constructor). */
   private migrated = false;
   private readonly tenant: TenantLink;
+  private readonly bots: BotSession; // bots (#11)
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,6 +67,19 @@ export class ThreadObject extends DurableObject<Env> {
       turnResult: (seq) => this.turnResult(seq),
       waitUntil: (p) => this.ctx.waitUntil(p),
     });
+    // --- bots (#11): a platform message is a turn here, and its reply is sent from here.
+    this.bots = new BotSession({
+      env, storage: ctx.storage, store: this.store, events: this.events, turns: this.turns,
+      thread: () => this.threadRow(),
+      createThread: async (tenant, id, body) => {
+        this.insertThread(tenant, id, body, undefined, false);
+        await this.afterActivity(true);
+      },
+      startTurn: (body, idem) => this.startTurn(body, idem),
+      wipe: () => this.wipe(),
+      waitUntil: (p) => ctx.waitUntil(p),
+    });
+    // --- end bots
     // Every event goes to every socket, whichever surface caused it. Sockets
     // accepted with acceptWebSocket survive hibernation, and getWebSockets()
     // finds them again after the object wakes.
@@ -318,6 +334,21 @@ export class ThreadObject extends DurableObject<Env> {
     });
   }
 
+  // --- bots (#11)
+  /** A platform message from a bot webhook: written as a turn (once per message ID); the reply is sent from this object. */
+  async botMessage(msg: InboundMessage): Promise<Outcome<{ accepted: boolean }>> {
+    return outcome(() => this.bots.receive(InboundMessage.parse(msg)));
+  }
+
+  /** A bot's `/new`: ends the session (the thread is deleted) and confirms it in the chat. */
+  async botReset(platform: Platform, threadId: string): Promise<Outcome<null>> {
+    return outcome(async () => {
+      await this.bots.reset(platform, threadId);
+      return null;
+    });
+  }
+  // --- end bots
+
   /** Runs a turn and answers when it has ended: the turn with its reply, or the error that failed it. */
   async runTurn(body: TurnCreate, idem?: IdempotencyKey): Promise<Outcome<TurnResult>> {
     return outcome(async () => {
@@ -441,6 +472,7 @@ export class ThreadObject extends DurableObject<Env> {
     const prune = this.store.hasPrunable() ? nowMs + PRUNE_EVERY_MS : Infinity;
     const next = expiresAt !== null && expiresAt <= nowMs ? nowMs + 1000 : Math.min(prune, expiresAt ?? Infinity);
     if (next !== Infinity) await this.ctx.storage.setAlarm(next);
+    await this.bots.resume(); // bots (#11): replies a restart cut off
   }
 
   /**

@@ -1,0 +1,157 @@
+/** Sending one turn's reply to a chat platform: typing, streaming, splitting, rate limits. */
+import type { Adapter } from "chat";
+import { splitReply, telegramLength } from "./split.ts";
+import type { Platform } from "./config.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Telegram shows "typing…" for 5 seconds after each sendChatAction; Slack and Discord about as long. */
+const TYPING_EVERY_MS = 4_000;
+/** A platform asking us to wait longer than this (per attempt) is not waited for. */
+const MAX_RETRY_AFTER_S = 60;
+const MAX_ATTEMPTS = 5;
+
+/** The longest single message each platform takes, and how it counts. */
+export const MESSAGE_LIMITS: Record<Platform, { limit: number; measure: (s: string) => number }> = {
+  // Bot API: 4,096 characters after entity parsing; MarkdownV2 escapes count until then.
+  telegram: { limit: 4096, measure: telegramLength },
+  // Slack truncates a message's text at 40,000 characters; a markdown block takes 12,000.
+  slack: { limit: 12_000, measure: (s) => s.length },
+  // Discord: message content is at most 2,000 characters.
+  discord: { limit: 2_000, measure: (s) => s.length },
+};
+
+export const APOLOGY = "Sorry, I could not answer that just now. Please try again in a moment.";
+export const INTERRUPTED_NOTICE = "Sorry, I was restarted while answering your last message and lost my reply. Please send it again.";
+export const NEW_SESSION_NOTICE = "Started a new conversation: I have forgotten everything before this.";
+
+/**
+ * Calls the platform, and after a 429 waits the retry_after it named (Chat SDK
+ * adapters raise that as AdapterRateLimitError with `retryAfter` in seconds)
+ * and tries again, a bounded number of times.
+ */
+export async function withRetryAfter<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const retryAfter = rateLimitedFor(err);
+      if (retryAfter === null || retryAfter > MAX_RETRY_AFTER_S || attempt >= MAX_ATTEMPTS) throw err;
+      await sleep(retryAfter * 1000);
+    }
+  }
+}
+
+function rateLimitedFor(err: unknown): number | null {
+  if (!(err instanceof Error) || err.name !== "AdapterRateLimitError") return null;
+  const s = (err as Error & { retryAfter?: number }).retryAfter;
+  return typeof s === "number" && s >= 0 ? s : 1;
+}
+
+/** The deltas of one reply as they arrive, readable once as a stream that stops before a message would overflow. */
+export class DeltaQueue {
+  private chunks: string[] = [];
+  private ended = false;
+  private wake: (() => void) | null = null;
+  private resolveStarted!: () => void;
+  /** Resolves at the first delta, or when the reply ends without one. */
+  readonly started = new Promise<void>((r) => (this.resolveStarted = r));
+  /** What the stream has handed to the platform so far. */
+  yielded = "";
+
+  /** True once any delta has arrived. */
+  get hasText(): boolean {
+    return this.chunks.length > 0 || this.yielded !== "";
+  }
+
+  push(delta: string): void {
+    this.chunks.push(delta);
+    this.resolveStarted();
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.resolveStarted();
+    this.wake?.();
+  }
+
+  /** Deltas until the reply ends or the next one would make the text measure more than limit. */
+  async *upTo(limit: number, measure: (s: string) => number): AsyncGenerator<string> {
+    for (;;) {
+      const next = this.chunks.shift();
+      if (next === undefined) {
+        if (this.ended) return;
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = null;
+        continue;
+      }
+      if (measure(this.yielded + next) > limit) return;
+      this.yielded += next;
+      yield next;
+    }
+  }
+}
+
+/** Sends "typing…" now and every few seconds until stopped; failures only cost the indicator. */
+export function keepTyping(adapter: Adapter, threadId: string): () => void {
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      await adapter.startTyping(threadId).catch(() => {});
+      await sleep(TYPING_EVERY_MS);
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
+}
+
+/** What a finished turn left to say: its reply text, or that it failed. */
+export type TurnEnd = { kind: "reply"; text: string } | { kind: "failed" } | { kind: "interrupted" } | { kind: "dropped" };
+
+/**
+ * Delivers one turn: typing until the first delta, the reply streamed with
+ * the adapter's own streaming (Telegram drafts in private chats, throttled
+ * edits elsewhere; Slack's streaming API; Discord edits), then the final text
+ * fixed up and split into as many messages as the platform's limit needs.
+ */
+export async function deliver(adapter: Adapter, platform: Platform, threadId: string, deltas: DeltaQueue, ended: Promise<TurnEnd>): Promise<void> {
+  const { limit, measure } = MESSAGE_LIMITS[platform];
+  const stopTyping = keepTyping(adapter, threadId);
+  let streamed: { id: string } | null = null;
+  try {
+    await Promise.race([deltas.started, ended]);
+    if (adapter.stream && deltas.hasText) {
+      streamed = await adapter.stream(threadId, deltas.upTo(limit, measure)).catch((err: unknown) => {
+        // The final text is still sent below, as plain messages.
+        console.warn(`${platform} stream failed`, String(err));
+        return null;
+      });
+    }
+  } finally {
+    stopTyping();
+  }
+  const end = await ended;
+  if (end.kind === "dropped") return;
+  if (end.kind !== "reply") {
+    await withRetryAfter(() => adapter.postMessage(threadId, end.kind === "failed" ? APOLOGY : INTERRUPTED_NOTICE));
+    return;
+  }
+  const parts = splitReply(end.text, limit, measure);
+  let rest = parts;
+  if (streamed && parts.length > 0) {
+    rest = parts.slice(1);
+    const first = parts[0]!;
+    if (deltas.yielded.trim() !== first) {
+      const id = streamed.id;
+      await withRetryAfter(() => adapter.editMessage(threadId, id, { markdown: first }));
+    }
+  }
+  for (const part of rest) await withRetryAfter(() => adapter.postMessage(threadId, { markdown: part }));
+}
+
+/** Sends one short text (a notice or a confirmation), honouring the platform's 429s. */
+export async function notify(adapter: Adapter, threadId: string, text: string): Promise<void> {
+  await withRetryAfter(() => adapter.postMessage(threadId, text));
+}

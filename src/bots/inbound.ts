@@ -1,0 +1,45 @@
+/** The webhook side: Chat SDK verifies and parses the platform's request, and each message goes to its thread's object. */
+import { Chat, ConsoleLogger, type Message, type Thread } from "chat";
+import type { Env } from "../env.ts";
+import { threadStub } from "../http/context.ts";
+import { unwrap } from "../errors.ts";
+import { adapterFor } from "./adapters.ts";
+import { sessionSettings, type Platform } from "./config.ts";
+import { DurableObjectState } from "./state.ts";
+
+/** Chat SDK's dedupe keys outlive every platform's redelivery window (Telegram retries for hours, Slack for minutes). */
+const DEDUPE_TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * A Chat for one webhook request (it holds no user data between requests),
+ * with the platform's adapter, Durable Object state, and the handlers that
+ * hand each message to its thread's object.
+ */
+export function chatFor(env: Env, platform: Platform): Chat {
+  const chat = new Chat({
+    userName: env.TELEGRAM_BOT_USERNAME || "bot",
+    adapters: { [platform]: adapterFor(env, platform) },
+    state: new DurableObjectState(env),
+    // The thread's object queues and orders turns itself: Chat SDK's per-thread lock
+    // ("drop" by default) would throw away a message that arrives during another.
+    concurrency: "concurrent",
+    dedupeTtlMs: DEDUPE_TTL_MS,
+    logger: new ConsoleLogger("warn"),
+  });
+  const forward = async (thread: Thread, message: Message) => {
+    const text = message.text.trim();
+    if (!text) return;
+    const stub = threadStub(env, sessionSettings(env).tenant, thread.id);
+    unwrap(await stub.botMessage({ platform, threadId: thread.id, messageId: message.id, text, author: message.author.userName ?? "" }));
+  };
+  // Private chats: every message. Groups and channels: only messages that
+  // mention the bot or (Telegram) reply to it; Chat SDK decides which is which.
+  chat.onDirectMessage(forward);
+  chat.onNewMention(forward);
+  chat.onSlashCommand("/new", async (event) => {
+    const threadId = event.channel.id;
+    const stub = threadStub(env, sessionSettings(env).tenant, threadId);
+    unwrap(await stub.botReset(platform, threadId));
+  });
+  return chat;
+}

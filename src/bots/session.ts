@@ -1,0 +1,168 @@
+/**
+ * The bot side of a ThreadObject: a platform message becomes a turn of this
+ * thread, and the reply goes back to the platform from here, not from the
+ * webhook request (whose waitUntil Cloudflare cuts 30 s after the response).
+ */
+import { z } from "zod";
+import type { Env } from "../env.ts";
+import type { ThreadCreate, TurnCreate } from "../protocol/schemas.ts";
+import type { EventLog } from "../thread/events.ts";
+import { isTurnEnd, turnOfEvent } from "../thread/events.ts";
+import { recall, type IdempotencyKey } from "../thread/idempotency.ts";
+import { turnShape } from "../thread/shapes.ts";
+import type { ThreadRow, ThreadStore } from "../thread/store.ts";
+import type { TurnRunner } from "../thread/turns.ts";
+import { adapterFor } from "./adapters.ts";
+import { Platform, sessionSettings } from "./config.ts";
+import { deliver, DeltaQueue, NEW_SESSION_NOTICE, notify, type TurnEnd } from "./delivery.ts";
+
+/** A platform message on its way into a thread, as the webhook parsed it. */
+export const InboundMessage = z.object({
+  platform: Platform,
+  threadId: z.string(),
+  /** Chat SDK's message ID: the same for every redelivery of one platform message. */
+  messageId: z.string().min(1),
+  text: z.string().min(1),
+  author: z.string(),
+});
+export type InboundMessage = z.infer<typeof InboundMessage>;
+
+/** What the thread object lends the bot session. */
+export interface BotHost {
+  env: Env;
+  storage: DurableObjectStorage;
+  store: ThreadStore;
+  events: EventLog;
+  turns: TurnRunner;
+  thread(): ThreadRow | null;
+  /** Creates this object's thread (it has none). */
+  createThread(tenant: string, id: string, body: ThreadCreate): Promise<void>;
+  /** Starts a turn recorded under the idempotency key; answers its seq. */
+  startTurn(body: TurnCreate, idem: IdempotencyKey): { turn: number };
+  /** Deletes the thread and its storage (as DELETE /v1/threads/{id}). */
+  wipe(): Promise<unknown>;
+  waitUntil(p: Promise<unknown>): void;
+}
+
+interface Pending {
+  platform: Platform;
+  threadId: string;
+  turn: number;
+}
+
+/** While a reply is being delivered, the object's alarm comes at least this often, so a restart is noticed. */
+const HEARTBEAT_MS = 15_000;
+const PENDING = "bot:delivery:";
+
+export class BotSession {
+  /** Deliveries run one after another, so a chat gets its replies in the order of its messages. */
+  private deliveries: Promise<void> = Promise.resolve();
+  /** Turns whose delivery this instance is running. */
+  private readonly active = new Set<number>();
+
+  constructor(private readonly host: BotHost) {}
+
+  /**
+   * Takes a platform message: the first time its ID is seen, writes it as a
+   * turn (before the webhook is answered) and schedules the reply; a
+   * redelivery is answered false and changes nothing.
+   */
+  async receive(msg: InboundMessage): Promise<{ accepted: boolean }> {
+    const { host } = this;
+    const idem: IdempotencyKey = { key: `bot:${msg.messageId}`, hash: "bot-message" };
+    if (host.thread() && recall(host.store, idem)) return { accepted: false };
+    if (!host.thread()) {
+      const s = sessionSettings(host.env);
+      await host.createThread(s.tenant, msg.threadId, {
+        model: s.model, instructions: s.instructions, metadata: { platform: msg.platform },
+        expires_after: { anchor: "last_active_at", seconds: s.idleSeconds },
+      });
+    }
+    const { turn } = host.startTurn({ input: [{ role: "user", content: msg.text, metadata: { author: msg.author.slice(0, 512) } }] }, idem);
+    // Subscribed in the same tick as the turn was queued: no delta can be missed.
+    const deltas = this.follow(turn);
+    const pending: Pending = { platform: msg.platform, threadId: msg.threadId, turn };
+    await host.storage.put(`${PENDING}${turn}`, pending);
+    await this.heartbeat();
+    this.schedule(pending, (adapter) => deliver(adapter, pending.platform, pending.threadId, deltas, this.ended(turn)));
+    return { accepted: true };
+  }
+
+  /** `/new`: the thread is deleted (its ID starts empty next time) and the chat is told so. */
+  async reset(platform: Platform, threadId: string): Promise<void> {
+    if (this.host.thread()) await this.host.wipe();
+    await notify(adapterFor(this.host.env, platform), threadId, NEW_SESSION_NOTICE);
+  }
+
+  /**
+   * Called by the object's alarm: a delivery recorded but not running in this
+   * instance was cut by a restart, so the chat gets the stored answer, or a
+   * short notice if the turn itself was lost.
+   */
+  async resume(): Promise<void> {
+    const pending = await this.host.storage.list<Pending>({ prefix: PENDING });
+    let running = false;
+    for (const p of pending.values()) {
+      if (this.active.has(p.turn)) {
+        running = true;
+        continue;
+      }
+      const end = Promise.resolve(this.endOf(p.turn));
+      const none = new DeltaQueue();
+      none.end();
+      this.schedule(p, (adapter) => deliver(adapter, p.platform, p.threadId, none, end));
+    }
+    if (running) await this.heartbeat();
+  }
+
+  private schedule(p: Pending, run: (adapter: ReturnType<typeof adapterFor>) => Promise<void>): void {
+    this.active.add(p.turn);
+    this.deliveries = this.deliveries
+      .then(() => run(adapterFor(this.host.env, p.platform)))
+      .catch((err: unknown) => console.error(`bot reply to ${p.threadId} failed`, err))
+      .finally(async () => {
+        this.active.delete(p.turn);
+        await this.host.storage.delete(`${PENDING}${p.turn}`);
+      });
+    this.host.waitUntil(this.deliveries);
+  }
+
+  /** The reply's deltas, live, until its turn ends or the thread is deleted. */
+  private follow(turn: number): DeltaQueue {
+    const t = this.host.thread()!;
+    const turnId = turnShape(t, this.host.store.turn(turn)!).id;
+    const q = new DeltaQueue();
+    const stop = this.host.events.subscribe((e) => {
+      if (e.type === "message.delta" && e.turn_id === turnId) q.push(e.delta);
+      else if (e.type === "thread.deleted" || (isTurnEnd(e) && turnOfEvent(e) === turnId)) {
+        q.end();
+        stop();
+      }
+    });
+    return q;
+  }
+
+  /** Resolves when the turn has ended, with what the chat should be sent. */
+  private async ended(turn: number): Promise<TurnEnd> {
+    await this.host.turns.whenDone(turn)?.catch(() => {});
+    return this.endOf(turn);
+  }
+
+  /** What an ended turn leaves to say: its reply, an apology, or the notice for a turn a restart cut. */
+  private endOf(turn: number): TurnEnd {
+    // A thread deleted under its turn (`/new`, expiry, DELETE) has nothing left to say.
+    const row = this.host.thread() ? this.host.store.turn(turn) : null;
+    if (!row) return { kind: "dropped" };
+    const text = this.host.store.message(row.output_seq)?.content ?? "";
+    if (row.status === "completed" || ((row.status === "incomplete" || row.status === "cancelled") && text)) return { kind: "reply", text };
+    const code = row.error ? (JSON.parse(row.error) as { code?: string }).code : undefined;
+    return { kind: code === "turn_interrupted" ? "interrupted" : "failed" };
+  }
+
+  /** Brings the object's alarm to at most HEARTBEAT_MS away. */
+  private async heartbeat(): Promise<void> {
+    const at = Date.now() + HEARTBEAT_MS;
+    const current = await this.host.storage.getAlarm();
+    if (current === null || current > at) await this.host.storage.setAlarm(at);
+  }
+}

@@ -1,0 +1,30 @@
+/** POST /webhooks/{telegram|slack|discord}: no API key; each platform's own signature or secret, checked by Chat SDK. */
+import type { IRequest } from "itty-router";
+import type { Env } from "../env.ts";
+import { NotFoundError } from "../errors.ts";
+import { configured, Platform } from "../bots/config.ts";
+import { chatFor } from "../bots/inbound.ts";
+
+/** Whether a request is for a webhook route (these skip API-key authentication). */
+export function isWebhook(req: Request): boolean {
+  return new URL(req.url).pathname.startsWith("/webhooks/");
+}
+
+/**
+ * Verifies and parses the update, and writes each message it carries into
+ * its thread before answering: the platform's acknowledgement means the
+ * message is stored (its reply runs later, in the thread's object). A
+ * platform whose secrets are unset is a 404.
+ */
+export async function webhookReceive(req: IRequest, env: Env): Promise<Response> {
+  const platform = Platform.safeParse(req.params.platform);
+  if (!platform.success || !configured(env, platform.data)) {
+    throw new NotFoundError(`No bot is configured at ${new URL(req.url).pathname}.`);
+  }
+  const chat = chatFor(env, platform.data);
+  const handlers: Promise<unknown>[] = [];
+  const response = await chat.webhooks[platform.data]!(req, { waitUntil: (p: Promise<unknown>) => void handlers.push(p) });
+  // Handlers only write to thread objects, so this stays well within Slack's and Discord's 3 s.
+  await Promise.all(handlers);
+  return response;
+}
