@@ -3,7 +3,7 @@ import { Router, type IRequest } from "itty-router";
 import type { Env } from "./env.ts";
 import { errorResponse, NotFoundError } from "./errors.ts";
 import { authenticate } from "./http/auth.ts";
-import type { AuthedRequest } from "./http/context.ts";
+import { decodePathParam, type AuthedRequest } from "./http/context.ts";
 import { ticketCreate, verifyTicket } from "./http/tickets.ts";
 import { applyLimitSettings } from "./protocol/limits.ts";
 import { messageCreate, messageDelete, messageList, messageRetrieve } from "./http/messages.ts";
@@ -38,7 +38,7 @@ async function authenticateRequest(req: IRequest, env: Env): Promise<void> {
   const ticket = url.searchParams.get("ticket");
   const socketPath = /^\/v1\/threads\/([^/]+)\/ws$/.exec(url.pathname);
   if (ticket !== null && !req.headers.has("authorization") && socketPath) {
-    authed.tenant = await verifyTicket(env, ticket, socketPath[1]!);
+    authed.tenant = await verifyTicket(env, ticket, decodePathParam(socketPath[1])!);
     authed.authVia = "ticket";
     return;
   }

@@ -5,7 +5,7 @@ import { createTelegramAdapter } from "@chat-adapter/telegram";
 import { ConsoleLogger, type Adapter } from "chat";
 import type { BotEnv, Platform } from "./config.ts";
 
-const logger = new ConsoleLogger("warn");
+const logger = new ConsoleLogger("error");
 
 /** The adapter of a configured platform (the caller has checked `configured`). */
 export function adapterFor(env: BotEnv, platform: Platform): Adapter {

@@ -123,9 +123,11 @@ export async function deliver(adapter: Adapter, platform: Platform, threadId: st
   try {
     await Promise.race([deltas.started, ended]);
     if (adapter.stream && deltas.hasText) {
-      streamed = await adapter.stream(threadId, deltas.upTo(limit, measure)).catch((err: unknown) => {
-        // The final text is still sent below, as plain messages.
+      streamed = await adapter.stream(threadId, deltas.upTo(limit, measure)).catch(async (err: unknown) => {
+        // The final text is still sent below, as plain messages (after the wait a 429 asked for).
         console.warn(`${platform} stream failed`, String(err));
+        const wait = rateLimitedFor(err);
+        if (wait !== null && wait <= MAX_RETRY_AFTER_S) await sleep(wait * 1000);
         return null;
       });
     }

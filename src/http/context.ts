@@ -26,13 +26,24 @@ export function threadStub(env: Env, tenant: string, threadId: string) {
   return env.THREADS.get(env.THREADS.idFromName(JSON.stringify([tenant, threadId])));
 }
 
+/** A percent-encoded path segment as text; a malformed escape is left as it is (and then refused by its schema). */
+export function decodePathParam(s: string | undefined): string | undefined {
+  if (s === undefined) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export function directoryStub(env: Env, tenant: string) {
   return env.DIRECTORY.get(env.DIRECTORY.idFromName(tenant));
 }
 
 /** The thread ID in the path, validated (400 naming `thread_id` if malformed). */
 export function pathThreadId(req: IRequest): string {
-  return parseWith(ThreadId, req.params.id, "thread_id");
+  // The router leaves path parameters percent-encoded; clients encode the ':' of IDs such as `telegram:123`.
+  return parseWith(ThreadId, decodePathParam(req.params.id), "thread_id");
 }
 
 /** The stub of the thread named in the path, for the request's tenant. */

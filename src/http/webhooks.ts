@@ -1,7 +1,8 @@
 /** POST /webhooks/{telegram|slack|discord}: no API key; each platform's own signature or secret, checked by Chat SDK. */
 import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
-import { NotFoundError } from "../errors.ts";
+import { ApiError, NotFoundError } from "../errors.ts";
+import { hasTelegramSecret } from "../bots/guard.ts";
 import { configured, Platform } from "../bots/config.ts";
 import { chatFor } from "../bots/inbound.ts";
 
@@ -20,6 +21,9 @@ export async function webhookReceive(req: IRequest, env: Env): Promise<Response>
   const platform = Platform.safeParse(req.params.platform);
   if (!platform.success || !configured(env, platform.data)) {
     throw new NotFoundError(`No bot is configured at ${new URL(req.url).pathname}.`);
+  }
+  if (platform.data === "telegram" && !(await hasTelegramSecret(req, env.TELEGRAM_WEBHOOK_SECRET_TOKEN!))) {
+    throw new ApiError(401, "authentication_error", "Invalid or missing X-Telegram-Bot-Api-Secret-Token.", null, "invalid_webhook_secret");
   }
   const chat = chatFor(env, platform.data);
   const handlers: Promise<unknown>[] = [];

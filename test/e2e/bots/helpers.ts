@@ -1,0 +1,42 @@
+/** What the bot suites share: the Worker's bot settings, fresh chat IDs, and bounded waiting. */
+import { within } from "../client.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The mock upstream's vars plus the bot settings every suite uses: bot threads
+ * belong to tenant "bots", whose API key is "sk-bots" ("sk-other" is another
+ * tenant), with the given instructions and session idle time.
+ */
+export function botVars(upstreamVars: Record<string, string>, instructions: string, idleSeconds: string): Record<string, string> {
+  const { AUTH_MODE: _, ...vars } = upstreamVars;
+  return {
+    ...vars,
+    API_KEYS: JSON.stringify({ "sk-bots": "bots", "sk-other": "other" }),
+    BOT_TENANT: "bots",
+    BOT_INSTRUCTIONS: instructions,
+    BOT_SESSION_IDLE_SECONDS: idleSeconds,
+  };
+}
+
+/** A counter of chat IDs, distinct per suite run, so tests never share a chat. */
+export function chatIds(start: number): () => number {
+  let next = start + (Date.now() % 100_000) * 100;
+  return () => next++;
+}
+
+/** Polls `check` until it returns something other than null (or false), at most `ms`. */
+export async function eventually<T>(what: string, check: () => T | null | false | Promise<T | null | false>, ms = 20_000, every = 100): Promise<T> {
+  return within(ms, what, (async () => {
+    for (;;) {
+      const value = await check();
+      if (value !== null && value !== false) return value;
+      await sleep(every);
+    }
+  })());
+}
+
+/** Waits a while, for asserting that something does not happen. */
+export async function quietFor(ms: number): Promise<void> {
+  await sleep(ms);
+}
