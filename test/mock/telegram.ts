@@ -31,6 +31,27 @@ export function unescapeMarkdownV2(s: string): string {
   return s.replace(/\\([_*[\]()~`>#+\-=|{}.!\\])/g, "$1");
 }
 
+let updateId = 5000 + (Date.now() % 100_000) * 10;
+let messageId = 1;
+
+/** A Bot API Update carrying one text message from user 42, as Telegram sends it (a command gets its bot_command entity). */
+export function textUpdate(chatId: number, text: string, extra: Record<string, unknown> = {}) {
+  const isPrivate = chatId > 0;
+  const command = /^\/\w+/.exec(text);
+  return {
+    update_id: updateId++,
+    message: {
+      message_id: messageId++,
+      from: { id: 42, is_bot: false, first_name: "Ada", username: "ada" },
+      chat: isPrivate ? { id: chatId, type: "private", first_name: "Ada", username: "ada" } : { id: chatId, type: "supergroup", title: "Team" },
+      date: Math.floor(Date.now() / 1000),
+      text,
+      ...(command ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] } : {}),
+      ...extra,
+    },
+  };
+}
+
 export class MockTelegram {
   readonly calls: BotCall[] = [];
   readonly messages: ChatMessage[] = [];

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { echoReply } from "../../mock/upstream.ts";
-import { BOT_USER, MockTelegram } from "../../mock/telegram.ts";
+import { BOT_USER, MockTelegram, textUpdate as update } from "../../mock/telegram.ts";
 import { apiClient, type Api } from "../client.ts";
 import { mockUpstreamVars, serveHandler, serveMockUpstream, startWorker, type RunningWorker, type ServedMock } from "../harness.ts";
 import { connectSocket, closeAllSockets } from "../socket.ts";
@@ -50,27 +50,6 @@ beforeEach(() => {
   upstream.mock.chunkDelayMs = 0;
   upstream.mock.reply = echoReply;
 });
-
-let updateId = 5000;
-let messageId = 1;
-
-/** A Bot API Update carrying one text message, as Telegram sends it. */
-function update(chatId: number, text: string, extra: Record<string, unknown> = {}) {
-  const isPrivate = chatId > 0;
-  const command = /^\/\w+/.exec(text);
-  return {
-    update_id: updateId++,
-    message: {
-      message_id: messageId++,
-      from: { id: 42, is_bot: false, first_name: "Ada", username: "ada" },
-      chat: isPrivate ? { id: chatId, type: "private", first_name: "Ada", username: "ada" } : { id: chatId, type: "supergroup", title: "Team" },
-      date: Math.floor(Date.now() / 1000),
-      text,
-      ...(command ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] } : {}),
-      ...extra,
-    },
-  };
-}
 
 /** Delivers an update to the webhook the way Telegram does, with the secret token header. */
 function deliver(body: unknown, secret: string | null = SECRET): Promise<Response> {
