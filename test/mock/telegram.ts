@@ -94,6 +94,7 @@ export class MockTelegram {
     switch (method) {
       case "getMe":
         return ok(BOT_USER);
+      case "setWebhook":
       case "sendChatAction":
       case "sendMessageDraft":
       case "sendRichMessageDraft":
