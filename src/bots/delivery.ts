@@ -93,6 +93,38 @@ export class DeltaQueue {
   }
 }
 
+/** Edits of a streamed message come at most this often where the adapter has no streaming of its own (Slack allows ~1 chat.update a second, Discord 5 edits in 5 s). */
+const EDIT_EVERY_MS = 1_500;
+
+/**
+ * Streams by posting the first text and editing it as more arrives, at most
+ * every EDIT_EVERY_MS, with a final edit: for adapters without streaming of
+ * their own (Discord) or that decline it (Slack outside assistant threads).
+ */
+async function postAndEdit(adapter: Adapter, threadId: string, text: AsyncIterable<string>): Promise<{ id: string } | null> {
+  let sent: { id: string } | null = null;
+  let all = "";
+  let shown = "";
+  let lastEdit = 0;
+  const show = async () => {
+    const now = all;
+    if (sent) {
+      const id = sent.id;
+      await withRetryAfter(() => adapter.editMessage(threadId, id, { markdown: now }));
+    } else {
+      sent = await withRetryAfter(() => adapter.postMessage(threadId, { markdown: now }));
+    }
+    shown = now;
+    lastEdit = Date.now();
+  };
+  for await (const delta of text) {
+    all += delta;
+    if (all.trim() && (!sent || Date.now() - lastEdit >= EDIT_EVERY_MS)) await show();
+  }
+  if (all.trim() && shown !== all) await show();
+  return sent;
+}
+
 /** Sends "typing…" now and every few seconds until stopped; failures only cost the indicator. */
 export function keepTyping(adapter: Adapter, threadId: string): () => void {
   let stopped = false;
@@ -122,8 +154,11 @@ export async function deliver(adapter: Adapter, platform: Platform, threadId: st
   let streamed: { id: string } | null = null;
   try {
     await Promise.race([deltas.started, ended]);
-    if (adapter.stream && deltas.hasText) {
-      streamed = await adapter.stream(threadId, deltas.upTo(limit, measure)).catch(async (err: unknown) => {
+    if (deltas.hasText) {
+      const text = deltas.upTo(limit, measure);
+      const native = adapter.stream ? adapter.stream(threadId, text) : Promise.resolve(null);
+      // An adapter that declines (null) has not read the text: it is posted and edited here instead.
+      streamed = await native.then((s) => s ?? postAndEdit(adapter, threadId, text)).catch(async (err: unknown) => {
         // The final text is still sent below, as plain messages (after the wait a 429 asked for).
         console.warn(`${platform} stream failed`, String(err));
         const wait = rateLimitedFor(err);

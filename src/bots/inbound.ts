@@ -7,6 +7,16 @@ import { adapterFor } from "./adapters.ts";
 import { sessionSettings, type Platform } from "./config.ts";
 import { DurableObjectState } from "./state.ts";
 
+/**
+ * The session a slash command ends. Telegram gives the chat's thread; Slack
+ * gives the channel, whose top-level DM conversation is the thread
+ * `slack:{channel}:` (a channel's conversations are its threads, each its own
+ * session, which a command cannot name).
+ */
+function sessionOfCommand(platform: Platform, channelId: string): string {
+  return platform === "slack" ? `${channelId}:` : channelId;
+}
+
 /** Chat SDK's dedupe keys outlive every platform's redelivery window (Telegram retries for hours, Slack for minutes). */
 const DEDUPE_TTL_MS = 24 * 3600 * 1000;
 
@@ -35,9 +45,15 @@ export function chatFor(env: Env, platform: Platform): Chat {
   // Private chats: every message. Groups and channels: only messages that
   // mention the bot or (Telegram) reply to it; Chat SDK decides which is which.
   chat.onDirectMessage(forward);
-  chat.onNewMention(forward);
+  chat.onNewMention(async (thread, message) => {
+    await forward(thread, message);
+    // A Slack thread the bot was mentioned in is its conversation: later replies in it
+    // are answered without a mention. (A Telegram group is one thread: not subscribed.)
+    if (platform === "slack") await thread.subscribe();
+  });
+  chat.onSubscribedMessage(forward);
   chat.onSlashCommand("/new", async (event) => {
-    const threadId = event.channel.id;
+    const threadId = sessionOfCommand(platform, event.channel.id);
     const stub = threadStub(env, sessionSettings(env).tenant, threadId);
     unwrap(await stub.botReset(platform, threadId));
   });
