@@ -1,5 +1,8 @@
 /** Sending one turn's reply to a chat platform: typing, streaming, splitting, rate limits. */
 import type { Adapter } from "chat";
+
+/** Where a reply goes: a Chat SDK adapter, or anything that posts and edits the same way. */
+export type ReplyTarget = Pick<Adapter, "postMessage" | "editMessage" | "startTyping"> & Partial<Pick<Adapter, "stream">>;
 import { splitReply, telegramLength } from "./split.ts";
 import type { Platform } from "./config.ts";
 
@@ -11,14 +14,18 @@ const TYPING_EVERY_MS = 4_000;
 const MAX_RETRY_AFTER_S = 60;
 const MAX_ATTEMPTS = 5;
 
-/** The longest single message each platform takes, and how it counts. */
-export const MESSAGE_LIMITS: Record<Platform, { limit: number; measure: (s: string) => number }> = {
+/**
+ * Per platform: the longest single message and how it counts, and whether the
+ * reply is shown live (typing, then streamed) or only when done.
+ */
+export const PLATFORM_STYLE: Record<Platform, { limit: number; measure: (s: string) => number; live: boolean }> = {
   // Bot API: 4,096 characters after entity parsing; MarkdownV2 escapes count until then.
-  telegram: { limit: 4096, measure: telegramLength },
+  telegram: { limit: 4096, measure: telegramLength, live: true },
   // Slack truncates a message's text at 40,000 characters; a markdown block takes 12,000.
-  slack: { limit: 12_000, measure: (s) => s.length },
-  // Discord: message content is at most 2,000 characters.
-  discord: { limit: 2_000, measure: (s) => s.length },
+  slack: { limit: 12_000, measure: (s) => s.length, live: true },
+  // Discord: message content is at most 2,000 characters. A slash command's deferred
+  // response already shows "<bot> is thinking…" until the answer replaces it.
+  discord: { limit: 2_000, measure: (s) => s.length, live: false },
 };
 
 export const APOLOGY = "Sorry, I could not answer that just now. Please try again in a moment.";
@@ -43,9 +50,17 @@ export async function withRetryAfter<T>(call: () => Promise<T>): Promise<T> {
 }
 
 function rateLimitedFor(err: unknown): number | null {
-  if (!(err instanceof Error) || err.name !== "AdapterRateLimitError") return null;
-  const s = (err as Error & { retryAfter?: number }).retryAfter;
-  return typeof s === "number" && s >= 0 ? s : 1;
+  if (!(err instanceof Error)) return null;
+  if (err.name === "AdapterRateLimitError") {
+    const s = (err as Error & { retryAfter?: number }).retryAfter;
+    return typeof s === "number" && s >= 0 ? s : 1;
+  }
+  // The Discord adapter raises a 429 as a NetworkError whose originalError keeps the status and
+  // Discord's body as its message: {"message":"You are being rate limited.","retry_after":1.5,"global":false}.
+  const original = (err as Error & { originalError?: { status?: number; message?: string } }).originalError;
+  if (original?.status !== 429) return null;
+  const seconds = /"retry_after"\s*:\s*([\d.]+)/.exec(original.message ?? "")?.[1];
+  return seconds ? Number(seconds) : 1;
 }
 
 /** The deltas of one reply as they arrive, readable once as a stream that stops before a message would overflow. */
@@ -101,7 +116,7 @@ const EDIT_EVERY_MS = 1_500;
  * every EDIT_EVERY_MS, with a final edit: for adapters without streaming of
  * their own (Discord) or that decline it (Slack outside assistant threads).
  */
-async function postAndEdit(adapter: Adapter, threadId: string, text: AsyncIterable<string>): Promise<{ id: string } | null> {
+async function postAndEdit(adapter: ReplyTarget, threadId: string, text: AsyncIterable<string>): Promise<{ id: string } | null> {
   let sent: { id: string } | null = null;
   let all = "";
   let shown = "";
@@ -126,7 +141,7 @@ async function postAndEdit(adapter: Adapter, threadId: string, text: AsyncIterab
 }
 
 /** Sends "typing…" now and every few seconds until stopped; failures only cost the indicator. */
-export function keepTyping(adapter: Adapter, threadId: string): () => void {
+export function keepTyping(adapter: ReplyTarget, threadId: string): () => void {
   let stopped = false;
   void (async () => {
     while (!stopped) {
@@ -148,13 +163,13 @@ export type TurnEnd = { kind: "reply"; text: string } | { kind: "failed" } | { k
  * edits elsewhere; Slack's streaming API; Discord edits), then the final text
  * fixed up and split into as many messages as the platform's limit needs.
  */
-export async function deliver(adapter: Adapter, platform: Platform, threadId: string, deltas: DeltaQueue, ended: Promise<TurnEnd>): Promise<void> {
-  const { limit, measure } = MESSAGE_LIMITS[platform];
-  const stopTyping = keepTyping(adapter, threadId);
+export async function deliver(adapter: ReplyTarget, platform: Platform, threadId: string, deltas: DeltaQueue, ended: Promise<TurnEnd>): Promise<void> {
+  const { limit, measure, live } = PLATFORM_STYLE[platform];
+  const stopTyping = live ? keepTyping(adapter, threadId) : () => {};
   let streamed: { id: string } | null = null;
   try {
     await Promise.race([deltas.started, ended]);
-    if (deltas.hasText) {
+    if (live && deltas.hasText) {
       const text = deltas.upTo(limit, measure);
       const native = adapter.stream ? adapter.stream(threadId, text) : Promise.resolve(null);
       // An adapter that declines (null) has not read the text: it is posted and edited here instead.
@@ -189,6 +204,6 @@ export async function deliver(adapter: Adapter, platform: Platform, threadId: st
 }
 
 /** Sends one short text (a notice or a confirmation), honouring the platform's 429s. */
-export async function notify(adapter: Adapter, threadId: string, text: string): Promise<void> {
+export async function notify(adapter: ReplyTarget, threadId: string, text: string): Promise<void> {
   await withRetryAfter(() => adapter.postMessage(threadId, text));
 }

@@ -1,11 +1,17 @@
 /** The webhook side: Chat SDK verifies and parses the platform's request, and each message goes to its thread's object. */
-import { Chat, ConsoleLogger, type Message, type Thread } from "chat";
+import { Chat, ConsoleLogger, type Message, type SlashCommandEvent, type Thread } from "chat";
 import type { Env } from "../env.ts";
 import { threadStub } from "../http/context.ts";
 import { unwrap } from "../errors.ts";
 import { adapterFor } from "./adapters.ts";
 import { sessionSettings, type Platform } from "./config.ts";
 import { DurableObjectState } from "./state.ts";
+
+/** The Discord interaction behind a slash command event (id and token), if it is one. */
+function interactionOf(event: SlashCommandEvent): { id: string; token: string } | null {
+  const raw = event.raw as { id?: unknown; token?: unknown } | null;
+  return event.adapter.name === "discord" && typeof raw?.id === "string" && typeof raw.token === "string" ? { id: raw.id, token: raw.token } : null;
+}
 
 /**
  * The session a slash command ends. Telegram gives the chat's thread; Slack
@@ -55,7 +61,18 @@ export function chatFor(env: Env, platform: Platform): Chat {
   chat.onSlashCommand("/new", async (event) => {
     const threadId = sessionOfCommand(platform, event.channel.id);
     const stub = threadStub(env, sessionSettings(env).tenant, threadId);
-    unwrap(await stub.botReset(platform, threadId));
+    unwrap(await stub.botReset(platform, threadId, interactionOf(event)?.token));
+  });
+  // Discord's HTTP interactions carry no plain messages (those need a Gateway connection,
+  // which a Worker does not keep): there, one talks to the bot with /ask.
+  chat.onSlashCommand("/ask", async (event) => {
+    const interaction = interactionOf(event);
+    const text = event.text.trim();
+    if (platform !== "discord" || !interaction || !text) return;
+    const stub = threadStub(env, sessionSettings(env).tenant, event.channel.id);
+    // The interaction ID is the message ID: Discord never sends two interactions with one ID.
+    unwrap(await stub.botMessage({ platform, threadId: event.channel.id, messageId: `interaction:${interaction.id}`, text,
+      author: event.user.userName ?? "", interactionToken: interaction.token }));
   });
   return chat;
 }

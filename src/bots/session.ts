@@ -14,7 +14,8 @@ import type { ThreadRow, ThreadStore } from "../thread/store.ts";
 import type { TurnRunner } from "../thread/turns.ts";
 import { adapterFor } from "./adapters.ts";
 import { Platform, sessionSettings } from "./config.ts";
-import { deliver, DeltaQueue, NEW_SESSION_NOTICE, notify, type TurnEnd } from "./delivery.ts";
+import { deliver, DeltaQueue, NEW_SESSION_NOTICE, notify, type ReplyTarget, type TurnEnd } from "./delivery.ts";
+import { interactionTarget } from "./discordInteraction.ts";
 
 /** A platform message on its way into a thread, as the webhook parsed it. */
 export const InboundMessage = z.object({
@@ -24,6 +25,8 @@ export const InboundMessage = z.object({
   messageId: z.string().min(1),
   text: z.string().min(1),
   author: z.string(),
+  /** A Discord slash command's interaction token: the reply answers that interaction. */
+  interactionToken: z.string().optional(),
 });
 export type InboundMessage = z.infer<typeof InboundMessage>;
 
@@ -48,6 +51,7 @@ interface Pending {
   platform: Platform;
   threadId: string;
   turn: number;
+  interactionToken?: string;
 }
 
 /** While a reply is being delivered, the object's alarm comes at least this often, so a restart is noticed. */
@@ -81,7 +85,7 @@ export class BotSession {
     const { turn } = host.startTurn({ input: [{ role: "user", content: msg.text, metadata: { author: msg.author.slice(0, 512) } }] }, idem);
     // Subscribed in the same tick as the turn was queued: no delta can be missed.
     const deltas = this.follow(turn);
-    const pending: Pending = { platform: msg.platform, threadId: msg.threadId, turn };
+    const pending: Pending = { platform: msg.platform, threadId: msg.threadId, turn, interactionToken: msg.interactionToken };
     await host.storage.put(`${PENDING}${turn}`, pending);
     await this.heartbeat();
     this.schedule(pending, (adapter) => deliver(adapter, pending.platform, pending.threadId, deltas, this.ended(turn)));
@@ -89,9 +93,9 @@ export class BotSession {
   }
 
   /** `/new`: the thread is deleted (its ID starts empty next time) and the chat is told so. */
-  async reset(platform: Platform, threadId: string): Promise<void> {
+  async reset(platform: Platform, threadId: string, interactionToken?: string): Promise<void> {
     if (this.host.thread()) await this.host.wipe();
-    await notify(adapterFor(this.host.env, platform), threadId, NEW_SESSION_NOTICE);
+    await notify(this.target(platform, interactionToken), threadId, NEW_SESSION_NOTICE);
   }
 
   /**
@@ -115,10 +119,15 @@ export class BotSession {
     if (running) await this.heartbeat();
   }
 
-  private schedule(p: Pending, run: (adapter: ReturnType<typeof adapterFor>) => Promise<void>): void {
+  /** Where replies go: the platform's Chat SDK adapter, or the Discord interaction being answered. */
+  private target(platform: Platform, interactionToken?: string): ReplyTarget {
+    return interactionToken ? interactionTarget(this.host.env, interactionToken) : adapterFor(this.host.env, platform);
+  }
+
+  private schedule(p: Pending, run: (target: ReplyTarget) => Promise<void>): void {
     this.active.add(p.turn);
     this.deliveries = this.deliveries
-      .then(() => run(adapterFor(this.host.env, p.platform)))
+      .then(() => run(this.target(p.platform, p.interactionToken)))
       .catch((err: unknown) => console.error(`bot reply to ${p.threadId} failed`, err))
       .finally(async () => {
         this.active.delete(p.turn);

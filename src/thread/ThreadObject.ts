@@ -341,9 +341,9 @@ export class ThreadObject extends DurableObject<Env> {
   }
 
   /** A bot's `/new`: ends the session (the thread is deleted) and confirms it in the chat. */
-  async botReset(platform: Platform, threadId: string): Promise<Outcome<null>> {
+  async botReset(platform: Platform, threadId: string, interactionToken?: string): Promise<Outcome<null>> {
     return outcome(async () => {
-      await this.bots.reset(platform, threadId);
+      await this.bots.reset(platform, threadId, interactionToken);
       return null;
     });
   }
