@@ -53,9 +53,9 @@ async function registerDiscord(url: string): Promise<void> {
 function printSlackSteps(url: string): void {
   console.log(`Slack has no API to set an app's request URLs. At https://api.slack.com/apps → your app:
   1. Event Subscriptions: enable, Request URL ${url} (the Worker answers Slack's challenge),
-     subscribe to bot events app_mention and message.im.
+     subscribe to bot events app_mention, message.im and message.channels.
   2. Slash Commands: create /new with Request URL ${url}.
-  3. OAuth & Permissions: bot scopes app_mentions:read, chat:write, im:history, commands; install the app,
+  3. OAuth & Permissions: bot scopes app_mentions:read, chat:write, im:history, channels:history, commands; install the app,
      then 'wrangler secret put SLACK_BOT_TOKEN' (xoxb-…) and SLACK_SIGNING_SECRET (Basic Information).`);
 }
 
