@@ -1,16 +1,19 @@
 /** Chat SDK adapters built from configuration: the same for the webhook (Worker) and the reply (thread object). */
-import { createDiscordAdapter } from "@chat-adapter/discord";
-import { createSlackAdapter } from "@chat-adapter/slack";
-import { createTelegramAdapter } from "@chat-adapter/telegram";
-import { ConsoleLogger, type Adapter } from "chat";
+import type { Adapter } from "chat";
 import type { BotEnv, Platform } from "./config.ts";
 
-const logger = new ConsoleLogger("error");
-
-/** The adapter of a configured platform (the caller has checked `configured`). */
-export function adapterFor(env: BotEnv, platform: Platform): Adapter {
+/**
+ * The adapter of a configured platform (the caller has checked `configured`).
+ * Each adapter is imported when first used: they are large (Discord's pulls in
+ * discord.js), and a Worker that serves no bot, or another platform, never
+ * evaluates them (the Vitest pool's module loader cannot evaluate discord.js at all).
+ */
+export async function adapterFor(env: BotEnv, platform: Platform): Promise<Adapter> {
+  const { ConsoleLogger } = await import("chat");
+  const logger = new ConsoleLogger("error");
   switch (platform) {
-    case "telegram":
+    case "telegram": {
+      const { createTelegramAdapter } = await import("@chat-adapter/telegram");
       return createTelegramAdapter({
         botToken: env.TELEGRAM_BOT_TOKEN!,
         secretToken: env.TELEGRAM_WEBHOOK_SECRET_TOKEN!,
@@ -24,14 +27,18 @@ export function adapterFor(env: BotEnv, platform: Platform): Adapter {
         nativeStreaming: true,
         logger: logger.child("telegram"),
       });
-    case "slack":
+    }
+    case "slack": {
+      const { createSlackAdapter } = await import("@chat-adapter/slack");
       return createSlackAdapter({
         botToken: env.SLACK_BOT_TOKEN!,
         signingSecret: env.SLACK_SIGNING_SECRET!,
         apiUrl: env.SLACK_API_URL || undefined,
         logger: logger.child("slack"),
       });
-    case "discord":
+    }
+    case "discord": {
+      const { createDiscordAdapter } = await import("@chat-adapter/discord");
       return createDiscordAdapter({
         botToken: env.DISCORD_BOT_TOKEN!,
         publicKey: env.DISCORD_PUBLIC_KEY!,
@@ -39,5 +46,6 @@ export function adapterFor(env: BotEnv, platform: Platform): Adapter {
         apiUrl: env.DISCORD_API_URL || undefined,
         logger: logger.child("discord"),
       });
+    }
   }
 }

@@ -31,10 +31,10 @@ const DEDUPE_TTL_MS = 24 * 3600 * 1000;
  * with the platform's adapter, Durable Object state, and the handlers that
  * hand each message to its thread's object.
  */
-export function chatFor(env: Env, platform: Platform): Chat {
+export async function chatFor(env: Env, platform: Platform): Promise<Chat> {
   const chat = new Chat({
     userName: env.TELEGRAM_BOT_USERNAME || "bot",
-    adapters: { [platform]: adapterFor(env, platform) },
+    adapters: { [platform]: await adapterFor(env, platform) },
     state: new DurableObjectState(env),
     // The thread's object queues and orders turns itself: Chat SDK's per-thread lock
     // ("drop" by default) would throw away a message that arrives during another.

@@ -15,7 +15,8 @@ import type { TurnRunner } from "../thread/turns.ts";
 import { adapterFor } from "./adapters.ts";
 import { Platform, sessionSettings } from "./config.ts";
 import { deliver, DeltaQueue, NEW_SESSION_NOTICE, notify, type ReplyTarget, type TurnEnd } from "./delivery.ts";
-import { interactionTarget } from "./discordInteraction.ts";
+import { interactionTarget, INTERACTION_TOKEN_TTL_MS } from "./discordInteraction.ts";
+import { ApiError } from "../errors.ts";
 
 /** A platform message on its way into a thread, as the webhook parsed it. */
 export const InboundMessage = z.object({
@@ -52,6 +53,8 @@ interface Pending {
   threadId: string;
   turn: number;
   interactionToken?: string;
+  /** Date.now() when the message came in (a Discord interaction token is good for 15 minutes from then). */
+  receivedAt: number;
 }
 
 /** While a reply is being delivered, the object's alarm comes at least this often, so a restart is noticed. */
@@ -74,7 +77,10 @@ export class BotSession {
   async receive(msg: InboundMessage): Promise<{ accepted: boolean }> {
     const { host } = this;
     const idem: IdempotencyKey = { key: `bot:${msg.messageId}`, hash: "bot-message" };
-    if (host.thread() && recall(host.store, idem)) return { accepted: false };
+    const seen = () => host.thread() !== null && recall(host.store, idem) !== null;
+    if (seen()) return { accepted: false };
+    // Replies a restart left owed go out before this message's.
+    await this.resume();
     if (!host.thread()) {
       const s = sessionSettings(host.env);
       await host.createThread(s.tenant, msg.threadId, {
@@ -82,10 +88,24 @@ export class BotSession {
         expires_after: { anchor: "last_active_at", seconds: s.idleSeconds },
       });
     }
-    const { turn } = host.startTurn({ input: [{ role: "user", content: msg.text, metadata: { author: msg.author.slice(0, 512) } }] }, idem);
+    // Looked up again after the awaits above, and the turn starts synchronously after it:
+    // two deliveries of one message arriving together still make one turn.
+    if (seen()) return { accepted: false };
+    const pending: Pending = { platform: msg.platform, threadId: msg.threadId, turn: 0, interactionToken: msg.interactionToken, receivedAt: Date.now() };
+    let turn: number;
+    try {
+      turn = host.startTurn({ input: [{ role: "user", content: msg.text, metadata: { author: msg.author.slice(0, 512) } }] }, idem).turn;
+    } catch (err) {
+      // Refused input (too long for the model, over a size limit): the chat is told why, nothing is written.
+      if (!(err instanceof ApiError)) throw err;
+      this.deliveries = this.deliveries.then(async () => notify(await this.target(pending), msg.threadId, `Sorry, I could not take that message: ${err.message}`))
+        .catch((e: unknown) => console.error(`bot notice to ${msg.threadId} failed`, e));
+      host.waitUntil(this.deliveries);
+      return { accepted: false };
+    }
+    pending.turn = turn;
     // Subscribed in the same tick as the turn was queued: no delta can be missed.
     const deltas = this.follow(turn);
-    const pending: Pending = { platform: msg.platform, threadId: msg.threadId, turn, interactionToken: msg.interactionToken };
     await host.storage.put(`${PENDING}${turn}`, pending);
     await this.heartbeat();
     this.schedule(pending, (adapter) => deliver(adapter, pending.platform, pending.threadId, deltas, this.ended(turn)));
@@ -95,7 +115,7 @@ export class BotSession {
   /** `/new`: the thread is deleted (its ID starts empty next time) and the chat is told so. */
   async reset(platform: Platform, threadId: string, interactionToken?: string): Promise<void> {
     if (this.host.thread()) await this.host.wipe();
-    await notify(this.target(platform, interactionToken), threadId, NEW_SESSION_NOTICE);
+    await notify(await this.target({ platform, interactionToken, receivedAt: Date.now() }), threadId, NEW_SESSION_NOTICE);
   }
 
   /**
@@ -119,15 +139,20 @@ export class BotSession {
     if (running) await this.heartbeat();
   }
 
-  /** Where replies go: the platform's Chat SDK adapter, or the Discord interaction being answered. */
-  private target(platform: Platform, interactionToken?: string): ReplyTarget {
-    return interactionToken ? interactionTarget(this.host.env, interactionToken) : adapterFor(this.host.env, platform);
+  /**
+   * Where replies go: the Discord interaction being answered while its token
+   * is good, otherwise the platform's Chat SDK adapter (for Discord, a plain
+   * message in the channel).
+   */
+  private async target(p: Pick<Pending, "platform" | "interactionToken" | "receivedAt">): Promise<ReplyTarget> {
+    const fresh = p.interactionToken && Date.now() - p.receivedAt < INTERACTION_TOKEN_TTL_MS - 60_000;
+    return fresh ? interactionTarget(this.host.env, p.interactionToken!) : await adapterFor(this.host.env, p.platform);
   }
 
   private schedule(p: Pending, run: (target: ReplyTarget) => Promise<void>): void {
     this.active.add(p.turn);
     this.deliveries = this.deliveries
-      .then(() => run(this.target(p.platform, p.interactionToken)))
+      .then(async () => run(await this.target(p)))
       .catch((err: unknown) => console.error(`bot reply to ${p.threadId} failed`, err))
       .finally(async () => {
         this.active.delete(p.turn);

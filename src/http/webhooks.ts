@@ -25,7 +25,7 @@ export async function webhookReceive(req: IRequest, env: Env): Promise<Response>
   if (platform.data === "telegram" && !(await hasTelegramSecret(req, env.TELEGRAM_WEBHOOK_SECRET_TOKEN!))) {
     throw new ApiError(401, "authentication_error", "Invalid or missing X-Telegram-Bot-Api-Secret-Token.", null, "invalid_webhook_secret");
   }
-  const chat = chatFor(env, platform.data);
+  const chat = await chatFor(env, platform.data);
   const handlers: Promise<unknown>[] = [];
   const response = await chat.webhooks[platform.data]!(req, { waitUntil: (p: Promise<unknown>) => void handlers.push(p) });
   // Handlers only write to thread objects, so this stays well within Slack's and Discord's 3 s.
