@@ -33,7 +33,8 @@ const DEDUPE_TTL_MS = 24 * 3600 * 1000;
  */
 export async function chatFor(env: Env, platform: Platform): Promise<Chat> {
   const chat = new Chat({
-    userName: env.TELEGRAM_BOT_USERNAME || "bot",
+    // Each adapter learns the bot's own name (getMe, auth.test, the application) or is given it.
+    userName: "bot",
     adapters: { [platform]: await adapterFor(env, platform) },
     state: new DurableObjectState(env),
     // The thread's object queues and orders turns itself: Chat SDK's per-thread lock

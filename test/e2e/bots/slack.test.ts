@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MockSlack, SLACK_BOT, slackSignature, slackTs } from "../../mock/slack.ts";
 import { echoReply } from "../../mock/upstream.ts";
-import { apiClient, type Api } from "../client.ts";
+import { apiClient, openAiError, type Api } from "../client.ts";
 import { mockUpstreamVars, serveHandler, serveMockUpstream, startWorker, type RunningWorker, type ServedMock } from "../harness.ts";
 import { botVars, eventually, quietFor } from "./helpers.ts";
 
@@ -76,6 +76,16 @@ function replies(channel: string, count: number, threadTs?: string): Promise<str
     return texts.length >= count ? texts : null;
   });
 }
+
+describe("POST /webhooks/{platform} without that platform's secrets", () => {
+  it("is a 404 for a platform that is not configured here (Telegram, Discord) and for an unknown one", async () => {
+    for (const platform of ["telegram", "discord", "whatsapp"]) {
+      const res = await fetch(`${worker.url}/webhooks/${platform}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      expect(res.status).toBe(404);
+      expect(openAiError({ status: res.status, headers: res.headers, body: await res.json() }).type).toBe("not_found_error");
+    }
+  });
+});
 
 describe("POST /webhooks/slack", () => {
   it("answers Slack's url_verification challenge", async () => {
