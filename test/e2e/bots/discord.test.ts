@@ -7,39 +7,30 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { discordId, interactionKeys, MockDiscord } from "../../mock/discord.ts";
 import { echoReply } from "../../mock/upstream.ts";
-import { apiClient, type Api } from "../client.ts";
-import { mockUpstreamVars, serveHandler, serveMockUpstream, startWorker, type RunningWorker, type ServedMock } from "../harness.ts";
-import { botVars, eventually, quietFor } from "./helpers.ts";
+import type { Api } from "../client.ts";
+import type { RunningWorker, ServedMock } from "../harness.ts";
+import { startBotWorld, type BotWorld, eventually, quietFor } from "./helpers.ts";
 
 const APP_ID = "1100000000000000001";
 const BOT_TOKEN = "discord-bot-token";
 const GUILD = "1200000000000000001";
 
+const discord = new MockDiscord(APP_ID, BOT_TOKEN);
+const keys = interactionKeys();
+let world: BotWorld;
 let upstream: ServedMock;
-let discord: MockDiscord;
-let discordServer: { origin: string; close(): Promise<void> };
 let worker: RunningWorker;
 let api: Api;
-const keys = interactionKeys();
 
 beforeAll(async () => {
-  upstream = await serveMockUpstream();
-  discord = new MockDiscord(APP_ID, BOT_TOKEN);
-  discordServer = await serveHandler(discord.handle);
-  worker = await startWorker({
-    vars: {
-      ...botVars(mockUpstreamVars(upstream), "You are a Discord test bot.", "3600"),
-      DISCORD_BOT_TOKEN: BOT_TOKEN, DISCORD_PUBLIC_KEY: keys.publicKeyHex, DISCORD_APPLICATION_ID: APP_ID,
-      DISCORD_API_URL: `${discordServer.origin}/api/v10`,
-    },
-  });
-  api = apiClient(worker.url, { authorization: "Bearer sk-bots" });
+  world = await startBotWorld(discord.handle, (origin) => ({
+    DISCORD_BOT_TOKEN: BOT_TOKEN, DISCORD_PUBLIC_KEY: keys.publicKeyHex, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: `${origin}/api/v10`,
+  }), { instructions: "You are a Discord test bot.", idleSeconds: "3600" });
+  ({ upstream, worker, api } = world);
 });
 
 afterAll(async () => {
-  await worker?.dispose();
-  await discordServer?.close();
-  await upstream?.close();
+  await world?.dispose();
 });
 
 beforeEach(() => {

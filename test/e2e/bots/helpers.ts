@@ -1,5 +1,6 @@
 /** What the bot suites share: the Worker's bot settings, fresh chat IDs, and bounded waiting. */
-import { within } from "../client.ts";
+import { apiClient, within, type Api } from "../client.ts";
+import { mockUpstreamVars, serveHandler, serveMockUpstream, startWorker, type RunningWorker, type ServedMock } from "../harness.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,6 +17,41 @@ export function botVars(upstreamVars: Record<string, string>, instructions: stri
     BOT_TENANT: "bots",
     BOT_INSTRUCTIONS: instructions,
     BOT_SESSION_IDLE_SECONDS: idleSeconds,
+  };
+}
+
+/** A Worker with one bot configured, its mock upstream, and the mock platform it talks to. */
+export interface BotWorld {
+  upstream: ServedMock;
+  /** Where the mock platform listens: `http://127.0.0.1:PORT`. */
+  platformOrigin: string;
+  worker: RunningWorker;
+  /** A client with the key of BOT_TENANT. */
+  api: Api;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Serves the mock platform and the mock upstream on 127.0.0.1 and starts the
+ * Worker with botVars plus the platform's settings (given the platform's origin).
+ */
+export async function startBotWorld(platform: (req: Request) => Promise<Response>, platformVars: (origin: string) => Record<string, string>,
+  opts: { instructions: string; idleSeconds: string }): Promise<BotWorld> {
+  const upstream = await serveMockUpstream();
+  const served = await serveHandler(platform);
+  const worker = await startWorker({ vars: { ...botVars(mockUpstreamVars(upstream), opts.instructions, opts.idleSeconds), ...platformVars(served.origin) } })
+    .catch(async (err: unknown) => {
+      await Promise.all([served.close(), upstream.close()]);
+      throw err;
+    });
+  return {
+    upstream, platformOrigin: served.origin, worker,
+    api: apiClient(worker.url, { authorization: "Bearer sk-bots" }),
+    async dispose() {
+      await worker.dispose();
+      await served.close();
+      await upstream.close();
+    },
   };
 }
 

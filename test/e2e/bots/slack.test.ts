@@ -6,39 +6,31 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MockSlack, SLACK_BOT, slackSignature, slackTs } from "../../mock/slack.ts";
 import { echoReply } from "../../mock/upstream.ts";
-import { apiClient, openAiError, type Api } from "../client.ts";
-import { mockUpstreamVars, serveHandler, serveMockUpstream, startWorker, type RunningWorker, type ServedMock } from "../harness.ts";
-import { botVars, eventually, quietFor } from "./helpers.ts";
+import { openAiError, type Api } from "../client.ts";
+import type { RunningWorker, ServedMock } from "../harness.ts";
+import { startBotWorld, type BotWorld, eventually, quietFor } from "./helpers.ts";
 
 const TOKEN = "xoxb-test-token";
 const SIGNING_SECRET = "slack-signing-secret-0123";
 const USER = "UADA0001";
 
+const slack = new MockSlack(TOKEN);
+let world: BotWorld;
 let upstream: ServedMock;
-let slack: MockSlack;
-let slackServer: { origin: string; close(): Promise<void> };
 let worker: RunningWorker;
 let api: Api;
 let channelCounter = 0;
 const nextChannel = (kind: "C" | "D") => `${kind}${Date.now().toString(36).toUpperCase()}${channelCounter++}`;
 
 beforeAll(async () => {
-  upstream = await serveMockUpstream();
-  slack = new MockSlack(TOKEN);
-  slackServer = await serveHandler(slack.handle);
-  worker = await startWorker({
-    vars: {
-      ...botVars(mockUpstreamVars(upstream), "You are a Slack test bot.", "3600"),
-      SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: `${slackServer.origin}/api/`,
-    },
-  });
-  api = apiClient(worker.url, { authorization: "Bearer sk-bots" });
+  world = await startBotWorld(slack.handle, (origin) => ({
+    SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: `${origin}/api/`,
+  }), { instructions: "You are a Slack test bot.", idleSeconds: "3600" });
+  ({ upstream, worker, api } = world);
 });
 
 afterAll(async () => {
-  await worker?.dispose();
-  await slackServer?.close();
-  await upstream?.close();
+  await world?.dispose();
 });
 
 beforeEach(() => {
@@ -148,7 +140,7 @@ describe("POST /webhooks/slack", () => {
     expect((await postEvent(directMessage(dm, "Remember 7."))).status).toBe(200);
     expect((await replies(dm, 1))[0]).toBe("echo(2): Remember 7.");
     const form = new URLSearchParams({ token: "t", team_id: SLACK_BOT.team_id, channel_id: dm, channel_name: "directmessage", user_id: USER,
-      user_name: "ada", command: "/new", text: "", response_url: `${slackServer.origin}/commands/1`, trigger_id: "13345224609.738474920.8088930838d88f008e0" }).toString();
+      user_name: "ada", command: "/new", text: "", response_url: `${world.platformOrigin}/commands/1`, trigger_id: "13345224609.738474920.8088930838d88f008e0" }).toString();
     expect((await post(form, "application/x-www-form-urlencoded")).status).toBe(200);
     expect((await replies(dm, 2))[1]).toMatch(/new conversation/i);
     expect((await api("GET", `/v1/threads/slack:${dm}:`)).status).toBe(404);

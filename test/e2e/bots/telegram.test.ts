@@ -8,9 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { echoReply } from "../../mock/upstream.ts";
 import { BOT_USER, MockTelegram, textUpdate as update } from "../../mock/telegram.ts";
 import { apiClient, type Api } from "../client.ts";
-import { mockUpstreamVars, serveHandler, serveMockUpstream, startWorker, type RunningWorker, type ServedMock } from "../harness.ts";
+import type { RunningWorker, ServedMock } from "../harness.ts";
 import { connectSocket, closeAllSockets } from "../socket.ts";
-import { botVars, chatIds, eventually, quietFor } from "./helpers.ts";
+import { startBotWorld, type BotWorld, chatIds, eventually, quietFor } from "./helpers.ts";
 
 const TOKEN = "123456:TEST-token";
 const SECRET = "webhook-secret-0123456789";
@@ -18,32 +18,23 @@ const INSTRUCTIONS = "You are a test bot.";
 /** The Bot API methods that send a new message. */
 const SENDS = ["sendMessage", "sendRichMessage"];
 
+const telegram = new MockTelegram(TOKEN);
+let world: BotWorld;
 let upstream: ServedMock;
-let telegram: MockTelegram;
-let telegramServer: { origin: string; close(): Promise<void> };
 let worker: RunningWorker;
 let api: Api;
 const nextChat = chatIds(100);
 
 beforeAll(async () => {
-  upstream = await serveMockUpstream();
-  telegram = new MockTelegram(TOKEN);
-  telegramServer = await serveHandler(telegram.handle);
-  worker = await startWorker({
-    vars: {
-      ...botVars(mockUpstreamVars(upstream), INSTRUCTIONS, "8"),
-      TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET_TOKEN: SECRET, TELEGRAM_BOT_USERNAME: BOT_USER.username,
-      TELEGRAM_API_BASE_URL: telegramServer.origin,
-    },
-  });
-  api = apiClient(worker.url, { authorization: "Bearer sk-bots" });
+  world = await startBotWorld(telegram.handle, (origin) => ({
+    TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET_TOKEN: SECRET, TELEGRAM_BOT_USERNAME: BOT_USER.username, TELEGRAM_API_BASE_URL: origin,
+  }), { instructions: INSTRUCTIONS, idleSeconds: "8" });
+  ({ upstream, worker, api } = world);
 });
 
 afterAll(async () => {
   await closeAllSockets();
-  await worker?.dispose();
-  await telegramServer?.close();
-  await upstream?.close();
+  await world?.dispose();
 });
 
 beforeEach(() => {
