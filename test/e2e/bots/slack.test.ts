@@ -61,11 +61,16 @@ const postEvent = (payload: unknown, extra: Record<string, string> = {}) => {
   return post(body, "application/json", { ...slackSignature(SIGNING_SECRET, body), ...extra });
 };
 
-/** The bot's replies in a channel (one thread, if given), once there are `count` of them. */
-function replies(channel: string, count: number, threadTs?: string): Promise<string[]> {
-  return eventually(`${count} replies in ${channel}`, () => {
+/**
+ * The bot's replies in a channel (one thread, if given), once there are
+ * `count` of them and the last reads `last`: a reply is posted with its first
+ * words and edited as it grows, so a count alone could catch it half-written.
+ */
+function replies(channel: string, count: number, last: string | RegExp, threadTs?: string): Promise<string[]> {
+  return eventually(`${count} replies in ${channel}, the last reading ${last}`, () => {
     const texts = slack.channel(channel, threadTs).map((m) => m.text);
-    return texts.length >= count ? texts : null;
+    const end = texts[count - 1];
+    return end !== undefined && (typeof last === "string" ? end === last : last.test(end)) ? texts : null;
   });
 }
 
@@ -90,13 +95,12 @@ describe("POST /webhooks/slack", () => {
     const channel = nextChannel("C");
     const root = slackTs();
     expect((await postEvent(mention(channel, "My name is Ada.", root))).status).toBe(200);
-    const first = await replies(channel, 1, root);
-    expect(first[0]).toMatch(/^echo\(2\): .*My name is Ada\.$/);
+    await replies(channel, 1, /^echo\(2\): .*My name is Ada\.$/, root);
     expect(slack.calls.find((c) => c.method === "chat.postMessage" && c.body.channel === channel)?.body.thread_ts).toBe(root);
 
     // A reply in the thread, without a mention: the thread is the bot's conversation now.
     expect((await postEvent(channelMessage(channel, "What is my name?", root))).status).toBe(200);
-    expect((await replies(channel, 2, root))[1]).toBe("echo(4): What is my name?");
+    await replies(channel, 2, "echo(4): What is my name?", root);
     const messages = await api("GET", `/v1/threads/slack:${channel}:${root}/messages`);
     expect(messages.body.data.map((m: any) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
   });
@@ -120,7 +124,7 @@ describe("POST /webhooks/slack", () => {
     const event = mention(channel, "Only once.");
     expect((await postEvent(event)).status).toBe(200);
     expect((await postEvent(event, { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" })).status).toBe(200);
-    await replies(channel, 1);
+    await replies(channel, 1, /Only once\.$/);
     await quietFor(2000);
     expect(slack.channel(channel)).toHaveLength(1);
     expect(upstream.mock.chatRequests().filter((r) => String(r.body.messages.at(-1).content).endsWith("Only once."))).toHaveLength(1);
@@ -138,14 +142,35 @@ describe("POST /webhooks/slack", () => {
   it("talks in a direct message, and /new starts a new session there with a confirmation", async () => {
     const dm = nextChannel("D");
     expect((await postEvent(directMessage(dm, "Remember 7."))).status).toBe(200);
-    expect((await replies(dm, 1))[0]).toBe("echo(2): Remember 7.");
+    await replies(dm, 1, "echo(2): Remember 7.");
     const form = new URLSearchParams({ token: "t", team_id: SLACK_BOT.team_id, channel_id: dm, channel_name: "directmessage", user_id: USER,
       user_name: "ada", command: "/new", text: "", response_url: `${world.platformOrigin}/commands/1`, trigger_id: "13345224609.738474920.8088930838d88f008e0" }).toString();
     expect((await post(form, "application/x-www-form-urlencoded")).status).toBe(200);
-    expect((await replies(dm, 2))[1]).toMatch(/new conversation/i);
+    await replies(dm, 2, /new conversation/i);
     expect((await api("GET", `/v1/threads/slack:${dm}:`)).status).toBe(404);
     expect((await postEvent(directMessage(dm, "Which number?"))).status).toBe(200);
-    expect((await replies(dm, 3))[2]).toBe("echo(2): Which number?");
+    await replies(dm, 3, "echo(2): Which number?");
+  });
+
+  it("shows a slow reply as it grows: posted in the thread, then edited (chat.update) to the whole text", async () => {
+    const channel = nextChannel("C");
+    const root = slackTs();
+    const reply = Array.from({ length: 12 }, (_, i) => `word${i}`).join(" ");
+    upstream.mock.reply = () => reply;
+    upstream.mock.chunkDelayMs = 400;
+    try {
+      expect((await postEvent(mention(channel, "Stream it.", root))).status).toBe(200);
+      await eventually("the whole reply", () => slack.channel(channel, root)[0]?.text === reply || null, 30_000);
+    } finally {
+      upstream.mock.chunkDelayMs = 0;
+    }
+    const posted = slack.calls.find((c) => c.method === "chat.postMessage" && c.body.channel === channel)!;
+    expect(posted.body.markdown_text ?? posted.body.text).not.toBe(reply);
+    const edits = slack.calls.filter((c) => c.method === "chat.update" && c.body.channel === channel);
+    expect(edits.length).toBeGreaterThan(0);
+    // At most one edit every 1.5 s: within Slack's rate limit for chat.update.
+    for (let i = 1; i < edits.length; i++) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(1_400);
+    expect(slack.channel(channel, root)).toHaveLength(1);
   });
 
   it("apologises in the thread when the upstream fails", async () => {
@@ -153,14 +178,14 @@ describe("POST /webhooks/slack", () => {
     const root = slackTs();
     upstream.mock.fail({ kind: "status", status: 503 });
     expect((await postEvent(mention(channel, "Anyone?", root))).status).toBe(200);
-    expect((await replies(channel, 1, root))[0]).toMatch(/^Sorry/);
+    await replies(channel, 1, /^Sorry/, root);
   });
 
   it("waits out a 429 from chat.postMessage for its Retry-After, then delivers", async () => {
     const dm = nextChannel("D");
     slack.rateLimitNext("chat.postMessage", 2);
     expect((await postEvent(directMessage(dm, "Rate limited?"))).status).toBe(200);
-    expect(await replies(dm, 1)).toEqual(["echo(2): Rate limited?"]);
+    expect(await replies(dm, 1, "echo(2): Rate limited?")).toEqual(["echo(2): Rate limited?"]);
     const posts = slack.calls.filter((c) => c.method === "chat.postMessage" && c.body.channel === dm);
     expect(posts).toHaveLength(2);
     expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(2_000);

@@ -176,6 +176,9 @@ describe("POST /webhooks/telegram", () => {
       return m && m.text.startsWith("echo") ? m : null;
     });
     expect(first.text).toBe(`echo(2): ${mention}`);
+    // Not a private chat, so no drafts: a placeholder that is then edited into the reply.
+    expect(telegram.chat(group)[0]!.versions[0]).toBe("...");
+    expect(telegram.calls.some((c) => c.method === "editMessageText" && c.body.chat_id == group)).toBe(true);
 
     const reply = update(group, "and a follow-up", {
       reply_to_message: { message_id: first.message_id, from: BOT_USER, chat: { id: group, type: "supergroup", title: "Team" }, date: 0, text: first.text },
