@@ -5,7 +5,7 @@ import { threadStub } from "../http/context.ts";
 import { unwrap } from "../errors.ts";
 import { adapterFor } from "./adapters.ts";
 import { sessionSettings, type Platform } from "./config.ts";
-import { DurableObjectState } from "./state.ts";
+import type { DurableObjectState } from "./state.ts";
 
 /** The Discord interaction behind a slash command event (id and token), if it is one. */
 function interactionOf(event: SlashCommandEvent): { id: string; token: string } | null {
@@ -31,12 +31,12 @@ const DEDUPE_TTL_MS = 24 * 3600 * 1000;
  * with the platform's adapter, Durable Object state, and the handlers that
  * hand each message to its thread's object.
  */
-export async function chatFor(env: Env, platform: Platform): Promise<Chat> {
+export async function chatFor(env: Env, platform: Platform, state: DurableObjectState): Promise<Chat> {
   const chat = new Chat({
     // Each adapter learns the bot's own name (getMe, auth.test, the application) or is given it.
     userName: "bot",
     adapters: { [platform]: await adapterFor(env, platform) },
-    state: new DurableObjectState(env),
+    state,
     // The thread's object queues and orders turns itself: Chat SDK's per-thread lock
     // ("drop" by default) would throw away a message that arrives during another.
     concurrency: "concurrent",

@@ -4,7 +4,19 @@ import type { BotEnv } from "./config.ts";
 
 /** A StateAdapter whose every key lives in a strongly consistent Durable Object. */
 export class DurableObjectState implements StateAdapter {
+  /** Keys this instance claimed with setIfNotExists (dedupe marks): released if the request fails. */
+  private readonly claimed: string[] = [];
+
   constructor(private readonly env: BotEnv) {}
+
+  /**
+   * Deletes every key this instance claimed, so that the platform's
+   * redelivery of an update this request could not store is processed
+   * rather than dropped as a duplicate.
+   */
+  async releaseClaims(): Promise<void> {
+    await Promise.all(this.claimed.splice(0).map((k) => this.delete(k)));
+  }
 
   private key(name: string) {
     return this.env.BOT_STATE.get(this.env.BOT_STATE.idFromName(name));
@@ -22,7 +34,9 @@ export class DurableObjectState implements StateAdapter {
   }
 
   async setIfNotExists(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
-    return this.key(`kv:${key}`).writeIfAbsent(value, ttlMs);
+    const won = await this.key(`kv:${key}`).writeIfAbsent(value, ttlMs);
+    if (won) this.claimed.push(key);
+    return won;
   }
 
   async delete(key: string): Promise<void> {
