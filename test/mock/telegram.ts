@@ -18,6 +18,8 @@ export interface BotCall {
 export interface ChatMessage {
   message_id: number;
   chat_id: number;
+  /** The forum topic it was sent to, if any. */
+  message_thread_id?: number;
   /** The text as the user sees it now (MarkdownV2 escapes removed), after any edits. */
   text: string;
   /** Every text it has had, oldest first. */
@@ -112,8 +114,9 @@ export class MockTelegram {
 
   private send(body: any) {
     const text = shown(body);
-    const m: ChatMessage = { message_id: this.nextId++, chat_id: Number(body.chat_id), text, versions: [text] };
     if (text.length > 4096) return null;
+    const m: ChatMessage = { message_id: this.nextId++, chat_id: Number(body.chat_id), text, versions: [text] };
+    if (body.message_thread_id !== undefined) m.message_thread_id = Number(body.message_thread_id);
     this.messages.push(m);
     return this.wire(m);
   }
@@ -129,6 +132,7 @@ export class MockTelegram {
   private wire(m: ChatMessage) {
     return {
       message_id: m.message_id, from: BOT_USER, date: Math.floor(Date.now() / 1000), text: m.text,
+      ...(m.message_thread_id !== undefined ? { message_thread_id: m.message_thread_id, is_topic_message: true } : {}),
       chat: m.chat_id > 0 ? { id: m.chat_id, type: "private", first_name: "Ada" } : { id: m.chat_id, type: "supergroup", title: "Group" },
     };
   }

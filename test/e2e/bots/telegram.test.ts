@@ -187,6 +187,26 @@ describe("POST /webhooks/telegram", () => {
     await eventually("the answer to the reply", () => telegram.chat(group).some((m) => m.text.endsWith("and a follow-up")) || null);
   });
 
+  it("keeps each forum topic its own conversation, answered in its topic", async () => {
+    const group = -1000 - nextChat();
+    const mention = `@${BOT_USER.username} hi`;
+    const entities = [{ type: "mention", offset: 0, length: BOT_USER.username.length + 1 }];
+    for (const topic of [77, 78]) {
+      const res = await deliver(update(group, mention, { message_thread_id: topic, is_topic_message: true, entities }));
+      expect(res.status).toBe(200);
+    }
+    await eventually("an answer in each topic", () => {
+      const answered = telegram.chat(group).filter((m) => m.text.startsWith("echo"));
+      return answered.length === 2 || null;
+    });
+    // Each topic's thread holds only its own exchange: both answers saw one user message.
+    expect(telegram.chat(group).map((m) => [m.message_thread_id, m.text]).sort()).toEqual([[77, `echo(2): ${mention}`], [78, `echo(2): ${mention}`]]);
+    for (const topic of [77, 78]) {
+      const messages = await api("GET", `/v1/threads/telegram:${group}:${topic}/messages`);
+      expect(messages.body.data.map((m: any) => m.role)).toEqual(["user", "assistant"]);
+    }
+  });
+
   it("apologises when the upstream fails, and the thread shows the failed turn", async () => {
     const chat = nextChat();
     upstream.mock.fail({ kind: "status", status: 500 });
