@@ -158,10 +158,12 @@ export function keepTyping(adapter: ReplyTarget, threadId: string): () => void {
 export type TurnEnd = { kind: "reply"; text: string } | { kind: "failed" } | { kind: "interrupted" } | { kind: "dropped" };
 
 /**
- * Delivers one turn: typing until the first delta, the reply streamed with
- * the adapter's own streaming (Telegram drafts in private chats, throttled
- * edits elsewhere; Slack's streaming API; Discord edits), then the final text
- * fixed up and split into as many messages as the platform's limit needs.
+ * Delivers one turn: on live platforms, typing until the first delta, then
+ * the reply streamed with the adapter's own streaming (Telegram: drafts in
+ * private chats, throttled edits elsewhere; Slack: its streaming API in DM
+ * threads) or else posted and edited here; then the final text fixed up and
+ * split into as many messages as the platform's limit needs. An apology or a
+ * notice replaces the reply when the turn failed or was lost.
  */
 export async function deliver(adapter: ReplyTarget, platform: Platform, threadId: string, deltas: DeltaQueue, ended: Promise<TurnEnd>): Promise<void> {
   const { limit, measure, live } = PLATFORM_STYLE[platform];
