@@ -5,6 +5,7 @@ import { errorResponse, NotFoundError } from "./errors.ts";
 import { authenticate } from "./http/auth.ts";
 import type { AuthedRequest } from "./http/context.ts";
 import { ticketCreate, verifyTicket } from "./http/tickets.ts";
+import { openApiDocument } from "./http/openapi.ts";
 import { applyLimitSettings } from "./protocol/limits.ts";
 import { messageCreate, messageDelete, messageList, messageRetrieve } from "./http/messages.ts";
 import { chatCompletionCreate, embeddingCreate, modelList, modelRetrieve } from "./http/passthrough.ts";
@@ -31,6 +32,8 @@ async function authenticateRequest(req: IRequest, env: Env): Promise<void> {
   applyLimitSettings(env as unknown as Record<string, unknown>);
   const authed = req as AuthedRequest;
   const url = new URL(req.url);
+  // The API's own description is public: it holds no tenant's data.
+  if (url.pathname === "/openapi.json") return;
   const ticket = url.searchParams.get("ticket");
   const socketPath = /^\/v1\/threads\/([^/]+)\/ws$/.exec(url.pathname);
   if (ticket !== null && !req.headers.has("authorization") && socketPath) {
@@ -75,9 +78,15 @@ router
   .post("/v1/embeddings", embeddingCreate)
   .get("/v1/models", modelList)
   .get("/v1/models/:model+", modelRetrieve)
+  .get("/openapi.json", openApiDocument)
   .all("*", (req: IRequest) => {
     throw new NotFoundError(`Invalid URL (${req.method} ${new URL(req.url).pathname})`);
   });
+
+/** The router's route table as `METHOD /path/:param` pairs (the OpenAPI test compares it with the document). */
+export function routeTable(): { method: string; path: string }[] {
+  return router.routes.filter(([method]) => method !== "ALL").map(([method, , , path]) => ({ method: method!, path: path! }));
+}
 
 export default {
   fetch: (req: Request, env: Env, ctx: ExecutionContext) => router.fetch(req, env, ctx),

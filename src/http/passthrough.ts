@@ -16,14 +16,14 @@ import { parseWith, readJson } from "./parse.ts";
 import { SSE_HEADERS } from "./turns.ts";
 
 /** What we check before passing a chat request on; every other field goes to the upstream untouched. */
-const ChatCompletionBody = z.looseObject({
+export const ChatCompletionBody = z.looseObject({
   model: z.string().min(1),
   messages: z.array(z.unknown()).min(1),
   stream: z.boolean().nullish(),
 });
 
 /** What we check before passing an embeddings request on. */
-const EmbeddingBody = z.looseObject({
+export const EmbeddingBody = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string().min(1), z.array(z.unknown()).min(1)]),
 });
