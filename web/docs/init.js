@@ -7,4 +7,6 @@ Scalar.createApiReference("#app", {
   agent: { disabled: true },
   mcp: { disabled: true },
   theme: "default",
+  // Scalar shows its own toolbar (share, deploy to Scalar) on localhost by default.
+  showDeveloperTools: "never",
 });
