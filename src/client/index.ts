@@ -13,7 +13,7 @@ import { RestClient, type RestOptions } from "./rest.ts";
 import { ThreadSocket, type ThreadSocketOptions, type WebSocketLike } from "./socket.ts";
 
 export { ApiError, RestClient, type RestOptions, type WsTicket } from "./rest.ts";
-export { ThreadSocket, type ConnectionStatus, type ThreadSocketOptions, type TurnInput, type WebSocketLike } from "./socket.ts";
+export { ThreadSocket, type ConnectionStatus, type FrameOf, type ThreadSocketOptions, type TurnInput, type WebSocketLike } from "./socket.ts";
 export type { ErrorBody, ReplyFrame, ServerFrame, SnapshotFrame } from "../protocol/frames.ts";
 export type { List, Message, MessageStatus, Thread, ThreadEvent, Turn, TurnResult, TurnStatus, Usage } from "../protocol/types.ts";
 

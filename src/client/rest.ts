@@ -14,9 +14,14 @@ export interface RestOptions {
 
 /** A non-2xx answer: the HTTP status and the server's `{error:{message,type,param,code}}`. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly error: ErrorBody) {
+  readonly status: number;
+  readonly error: ErrorBody;
+
+  constructor(status: number, error: ErrorBody) {
     super(error.message);
     this.name = "ApiError";
+    this.status = status;
+    this.error = error;
   }
 }
 
@@ -32,7 +37,7 @@ type Query = Record<string, string | number | undefined>;
 
 function queryString(q: Query = {}): string {
   const pairs = Object.entries(q).filter((p): p is [string, string | number] => p[1] !== undefined);
-  return pairs.length === 0 ? "" : `?${new URLSearchParams(pairs.map(([k, v]) => [k, String(v)]))}`;
+  return pairs.length === 0 ? "" : `?${new URLSearchParams(pairs.map(([k, v]): [string, string] => [k, String(v)]))}`;
 }
 
 const path = (id: string) => `/v1/threads/${encodeURIComponent(id)}`;

@@ -34,7 +34,10 @@ type TurnCreateFrame = Extract<ClientFrame, { type: "turn.create" }>;
 /** What `send` takes: a turn.create frame without its type and request_id. */
 export type TurnInput = Omit<TurnCreateFrame, "type" | "request_id">;
 
-type FrameOf<K extends ServerFrame["type"]> = Extract<ServerFrame, { type: K }>;
+/** The frame of one type; an event type shared by several (e.g. turn.completed among the turn events) keeps its fields. */
+export type FrameOf<K extends ServerFrame["type"]> = ServerFrame extends infer F
+  ? F extends { type: infer T } ? (K extends T ? Omit<F, "type"> & { type: K } : never) : never
+  : never;
 
 interface Pending {
   frame: string;
