@@ -55,7 +55,7 @@ describeInBrowser("the chat page", () => {
 
   async function send(page: Page, text: string): Promise<void> {
     await page.getByRole("textbox", { name: "Message" }).fill(text);
-    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByRole("button", { name: "Send", exact: true }).click();
   }
 
   /** The stored messages of a thread, oldest first (one page is enough for these tests). */
@@ -133,10 +133,10 @@ describeInBrowser("the chat page", () => {
     served.mock.reply = () => LONG_REPLY;
     served.mock.chunkDelayMs = 100;
     const page = await open();
-    await send(page, "a long one, please");
+    await send(page, "Tell me about **streaming** and `Stop`");
     const reply = replies(page).first();
     await expect.poll(() => reply.innerText(), { timeout: 20_000 }).toContain("w003");
-    await page.getByRole("button", { name: "Stop" }).click();
+    await page.getByRole("button", { name: "Stop", exact: true }).click();
     await expect.poll(() => reply.getAttribute("data-status"), { timeout: 20_000 }).toBe("incomplete");
     await reply.getByText("Incomplete").waitFor();
     const message = (await stored(threadOf(page))).find((m) => m.role === "assistant");
@@ -145,13 +145,16 @@ describeInBrowser("the chat page", () => {
     expect(message.content.length).toBeLessThan(LONG_REPLY.length);
     // Markdown drops the trailing space the last word was streamed with.
     expect((await reply.locator(".content").innerText()).trim()).toBe(message.content.trim());
-    expect(await page.getByRole("button", { name: "Stop" }).isDisabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Stop", exact: true }).isDisabled()).toBe(true);
 
     served.mock.reply = echoReply;
     served.mock.chunkDelayMs = 0;
-    await reply.getByRole("button", { name: "Retry" }).click();
-    await replies(page).filter({ hasText: "a long one, please" }).waitFor();
+    await reply.getByRole("button", { name: "Retry", exact: true }).click();
+    // The retry's reply echoes the question, rendered as Markdown.
+    await replies(page).filter({ hasText: "Tell me about streaming and Stop" }).waitFor();
     expect(await replies(page).nth(1).getAttribute("data-status")).toBe("completed");
+    expect(await replies(page).nth(1).locator("strong").innerText()).toBe("streaming");
+    await page.screenshot({ path: `${SCREENSHOTS}chat-stopped.png` });
   });
 
   it("shows a failed turn as failed, with a retry that works", async () => {
@@ -160,7 +163,7 @@ describeInBrowser("the chat page", () => {
     await send(page, "this one fails first");
     const failed = log(page).getByText(/^Failed/);
     await failed.waitFor({ timeout: 20_000 });
-    await log(page).getByRole("button", { name: "Retry" }).click();
+    await log(page).getByRole("button", { name: "Retry", exact: true }).click();
     await replies(page).filter({ hasText: "this one fails first" }).waitFor();
   });
 
@@ -199,11 +202,11 @@ describeInBrowser("the chat page", () => {
     const articles = log(page).getByRole("article");
     await expect.poll(() => articles.count()).toBe(50);
     expect(await articles.first().innerText()).toContain("m11");
-    await page.getByRole("button", { name: "Load older messages" }).click();
+    await page.getByRole("button", { name: "Load older messages", exact: true }).click();
     await expect.poll(() => articles.count()).toBe(60);
     expect(await articles.first().innerText()).toContain("m01");
     expect(await articles.last().innerText()).toContain("m60");
-    expect(await page.getByRole("button", { name: "Load older messages" }).isHidden()).toBe(true);
+    expect(await page.getByRole("button", { name: "Load older messages", exact: true }).isHidden()).toBe(true);
   });
 
   it("creates, renames and deletes threads from the list", async () => {
@@ -217,7 +220,7 @@ describeInBrowser("the chat page", () => {
     await threads.getByRole("link", { name: "Renamed thread" }).waitFor();
     expect((await api("GET", `/v1/threads/${id}`)).body.metadata.title).toBe("Renamed thread");
 
-    await threads.getByRole("button", { name: "New chat" }).click();
+    await threads.getByRole("button", { name: "New chat", exact: true }).click();
     await expect.poll(() => log(page).getByRole("article").count()).toBe(0);
     expect(new URL(page.url()).searchParams.get("thread")).toBeNull();
 

@@ -79,15 +79,15 @@ describeInBrowser("the browser pages", () => {
     await page.goto(worker.url);
     const key = page.getByRole("textbox", { name: "API key" });
     await key.fill("sk-wrong");
-    await page.getByRole("button", { name: "Save key" }).click();
+    await page.getByRole("button", { name: "Save key", exact: true }).click();
     await page.getByText("Incorrect API key", { exact: false }).or(page.getByText("API key", { exact: false })).first().waitFor();
     expect(await key.isVisible()).toBe(true);
 
     await key.fill(KEY);
-    await page.getByRole("button", { name: "Save key" }).click();
+    await page.getByRole("button", { name: "Save key", exact: true }).click();
     await key.waitFor({ state: "hidden" });
     await page.getByRole("textbox", { name: "Message" }).fill("hello with a key");
-    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByRole("button", { name: "Send", exact: true }).click();
     await page.getByRole("log").getByRole("article", { name: "Assistant" }).filter({ hasText: "hello with a key" }).waitFor();
     expect(sockets.length).toBeGreaterThan(0);
     for (const url of sockets) expect(url).toMatch(/[?&]ticket=wst_/);
