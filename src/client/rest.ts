@@ -112,6 +112,11 @@ export class RestClient {
     return this.request("POST", `${path(id)}/turns`, { ...body, stream: false });
   }
 
+  /** A turn's state. */
+  retrieveTurn(id: string, turnId: string): Promise<Turn> {
+    return this.request("GET", `${path(id)}/turns/${encodeURIComponent(turnId)}`);
+  }
+
   /** Stops a turn; the partial reply is kept as `incomplete`. */
   cancelTurn(id: string, turnId: string): Promise<Turn> {
     return this.request("POST", `${path(id)}/turns/${encodeURIComponent(turnId)}/cancel`);

@@ -163,6 +163,11 @@ describeInBrowser("the chat page", () => {
     await send(page, "this one fails first");
     const failed = log(page).getByText(/^Failed/);
     await failed.waitFor({ timeout: 20_000 });
+    // No word of a reply was stored, yet after a reload the turn still shows as failed.
+    await page.reload();
+    await log(page).getByRole("article", { name: "You" }).filter({ hasText: "this one fails first" }).waitFor();
+    await failed.waitFor({ timeout: 20_000 });
+    expect(await replies(page).count()).toBe(0);
     await log(page).getByRole("button", { name: "Retry", exact: true }).click();
     await replies(page).filter({ hasText: "this one fails first" }).waitFor();
   });

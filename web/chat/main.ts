@@ -1,5 +1,5 @@
 /** The chat page: wires the thread list, the transcript and the composer to the client library. */
-import { ApiError, DurableThreads, type ServerFrame, type Thread, type ThreadSocket } from "../../src/client/index.ts";
+import { ApiError, DurableThreads, type Message, type ServerFrame, type Thread, type ThreadSocket } from "../../src/client/index.ts";
 import { ThreadList, titleOf } from "./threads.ts";
 import { Transcript } from "./transcript.ts";
 
@@ -93,6 +93,7 @@ function onFrame(frame: ServerFrame): void {
       showThread(frame.thread);
       loadOlder.hidden = !frame.has_more;
       transcript.scrollToBottom();
+      void markUnansweredTurns(frame.messages, frame.thread.id).catch(() => {});
       break;
     case "message.created":
     case "message.completed":
@@ -131,6 +132,22 @@ function onFrame(frame: ServerFrame): void {
       break;
   }
   updateStop();
+}
+
+/**
+ * A turn that failed before its first word left no reply message, so the
+ * snapshot cannot show it: the newest few user messages without a reply have
+ * their turn looked up, and a failed one is shown as such, with a retry.
+ */
+async function markUnansweredTurns(messages: Message[], id: string): Promise<void> {
+  const answered = new Set(messages.filter((m) => m.role === "assistant").map((m) => m.turn_id));
+  const unanswered = [...new Set(messages.filter((m) => m.role === "user" && m.turn_id && !answered.has(m.turn_id) && !activeTurns.has(m.turn_id))
+    .map((m) => m.turn_id!))].slice(-5);
+  for (const turnId of unanswered) {
+    const turn = await client.retrieveTurn(id, turnId);
+    if (threadId !== id) return;
+    transcript.markTurn(turn);
+  }
 }
 
 /** Sends a turn on the open thread, creating a thread first when none is open. */

@@ -78,13 +78,15 @@ export class Transcript {
   /** Shows how a turn ended on its reply (failed or incomplete), with a retry. */
   markTurn(turn: Turn): void {
     const reply = this.shown.get(turn.output_message_id);
-    if (turn.status === "failed" && !reply) {
-      // The upstream failed before any text: there is no reply message, so the notice goes under the input.
-      const input = turn.input_message_ids.map((id) => this.shown.get(id)).at(-1);
-      if (input) this.paint(input, turn);
+    if (reply) {
+      // A reply that never got a word is not stored: only the in_progress placeholder shows it.
+      if (reply.message.status === "in_progress") reply.message = { ...reply.message, status: turn.status === "failed" ? "failed" : "incomplete" };
+      this.paint(reply, turn);
       return;
     }
-    if (reply) this.paint(reply, turn);
+    // The upstream failed before any text (seen after a reload): the notice goes under the input.
+    const input = turn.input_message_ids.map((id) => this.shown.get(id)).at(-1);
+    if (input && turn.status === "failed") this.paint(input, turn);
   }
 
   /** The text of the user message that started a turn (for a retry). */
