@@ -112,7 +112,14 @@ describeInBrowser("the chat page", () => {
     served.mock.chunkDelayMs = 60;
     const page = await open();
     const sockets: string[] = [];
-    page.on("websocket", (ws) => sockets.push(ws.url()));
+    const deltasPerSocket: number[] = [];
+    page.on("websocket", (ws) => {
+      const i = sockets.push(ws.url()) - 1;
+      deltasPerSocket[i] = 0;
+      ws.on("framereceived", (f) => {
+        if (String(f.payload).includes('"message.delta"')) deltasPerSocket[i]!++;
+      });
+    });
     await send(page, "tell me sixty words");
     const reply = replies(page).first();
     await expect.poll(() => reply.innerText(), { timeout: 20_000 }).toContain("w005");
@@ -124,9 +131,12 @@ describeInBrowser("the chat page", () => {
     const message = (await stored(threadOf(page))).find((m) => m.role === "assistant");
     expect(shown).toBe(message.content);
     expect(shown.split(" ")).toEqual(WORDS);
-    // It really reconnected, and asked for the events after the last one it had.
+    // It really reconnected, asked for the events after the last one it had, and the words it
+    // missed while offline came from that replay: no socket saw the whole reply.
     expect(sockets.length).toBeGreaterThanOrEqual(2);
     expect(sockets.at(-1)).toMatch(/[?&]after=\d+/);
+    expect(deltasPerSocket.at(-1)).toBeGreaterThan(0);
+    expect(Math.max(...deltasPerSocket)).toBeLessThan(WORDS.length);
   });
 
   it("keeps the partial reply as incomplete when Stop is pressed, and Retry runs the turn again", async () => {

@@ -241,7 +241,10 @@ keyForm.addEventListener("submit", (e) => {
   client.apiKey = key;
   void boot();
 });
-// Back to the network: reconnect now rather than at the next backoff step (resuming after the last seq seen).
+// The browser says the network is gone: the socket may not notice for a while (no FIN arrives), so it is
+// dropped now and retried with backoff. Back online: reconnect at once rather than at the next backoff step.
+// Either way the new connection resumes after the last seq seen.
+addEventListener("offline", () => socket?.reconnect());
 addEventListener("online", () => socket?.reconnect());
 addEventListener("popstate", () => void openThread(new URLSearchParams(location.search).get("thread"), false));
 addEventListener("focus", () => void threads.refresh(threadId).catch(() => {}));
