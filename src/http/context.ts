@@ -4,7 +4,7 @@ import type { Env } from "../env.ts";
 import { BadRequestError } from "../errors.ts";
 import { bodyHash, type IdempotencyKey } from "../thread/idempotency.ts";
 import { LIMITS } from "../protocol/limits.ts";
-import { parseWith } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
 import { ThreadId } from "../protocol/schemas.ts";
 
 /** A request after the router's `before` step: its tenant and how it proved it. */

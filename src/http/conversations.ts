@@ -5,7 +5,8 @@ import { unwrap } from "../errors.ts";
 import { ConversationCreate, ConversationUpdate, ItemsCreate } from "../protocol/openai.ts";
 import { ListQuery, ThreadId } from "../protocol/schemas.ts";
 import { idempotencyOf, newObjectId, tenantOf, threadStub } from "./context.ts";
-import { parseBody, parseWith } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { parseBody } from "./parse.ts";
 
 function conversationStub(req: IRequest, env: Env) {
   const id = parseWith(ThreadId, req.params.id, "conversation_id");

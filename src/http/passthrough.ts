@@ -12,7 +12,8 @@ import { upstreamFor, upstreamTimeoutMs } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { DEFAULT_MAX_TOKENS, modelOwner, servedModelIds } from "../upstream/models.ts";
 import { relaySse } from "../upstream/relay.ts";
-import { parseWith, readJson } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { readJson } from "./parse.ts";
 import { SSE_HEADERS } from "./turns.ts";
 
 /** What we check before passing a chat request on; every other field goes to the upstream untouched. */

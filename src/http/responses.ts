@@ -7,7 +7,8 @@ import { ThreadId } from "../protocol/schemas.ts";
 import { parseResponseId } from "../responses/ids.ts";
 import { idempotencyOf, newObjectId, tenantOf, threadStub } from "./context.ts";
 import { listQueryWithInclude } from "./conversations.ts";
-import { parseBody, parseWith } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { parseBody } from "./parse.ts";
 import { SSE_HEADERS } from "./turns.ts";
 
 export async function responseCreate(req: IRequest, env: Env): Promise<Response> {

@@ -5,7 +5,8 @@ import { unwrap } from "../errors.ts";
 import { ForkCreate, ListQuery, ThreadCreate, ThreadUpdate } from "../protocol/schemas.ts";
 import type { Thread } from "../protocol/types.ts";
 import { created, directoryStub, idempotencyOf, newObjectId, pathThread, tenantOf, threadStub } from "./context.ts";
-import { parseBody, parseWith, queryOf } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { parseBody, queryOf } from "./parse.ts";
 
 export async function threadCreate(req: IRequest, env: Env): Promise<Response> {
   const body = await parseBody(req, ThreadCreate);

@@ -3,7 +3,6 @@ import { DurableObject } from "cloudflare:workers";
 import { THREAD_MIGRATIONS } from "../../migrations/thread/index.ts";
 import type { Env } from "../env.ts";
 import { ApiError, AuthenticationError, BadRequestError, ConflictError, NotFoundError, outcome, unwrap, type Outcome } from "../errors.ts";
-import { newTicket, TICKET_TTL_MS } from "../http/tickets.ts";
 import { applyLimitSettings } from "../protocol/limits.ts";
 import type { ClientFrame, ListQuery, MessageCreate, ThreadCreate, ThreadUpdate, TurnCreate } from "../protocol/schemas.ts";
 import { listOf, type List, type Message, type Thread, type Turn, type TurnResult } from "../protocol/types.ts";
@@ -22,6 +21,7 @@ import { itemOf } from "../responses/shape.ts";
 import { checkContentSize, extraOf, sentMessageRow, TurnRunner } from "./turns.ts";
 import { FORK_PAGE, type ForkedMessage, type ForkSource } from "./fork.ts";
 import { TenantLink } from "./tenantLink.ts";
+import { issueTicket, takeTicket, type TicketIssued } from "./tickets.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -384,7 +384,7 @@ export class ThreadObject extends DurableObject<Env> {
     const url = new URL(req.url);
     if (byTicket) {
       const ticket = url.searchParams.get("ticket") ?? "";
-      if (!this.store.takeTicket(await bodyHash(ticket), Date.now())) {
+      if (!(await takeTicket(this.store, ticket))) {
         return new AuthenticationError("Invalid, expired or already used WebSocket ticket.").toResponse();
       }
     }
@@ -529,16 +529,8 @@ export class ThreadObject extends DurableObject<Env> {
   }
 
   /** A single-use WebSocket ticket for this thread, valid for TICKET_TTL_MS. */
-  async issueTicket(): Promise<Outcome<{ object: "thread.ws_ticket"; ticket: string; expires_at: number; url: string }>> {
-    return outcome(async () => {
-      const t = this.required();
-      const expiresAt = Date.now() + TICKET_TTL_MS;
-      const ticket = await newTicket(this.env, t.tenant, t.id, expiresAt);
-      this.store.pruneTickets(Date.now());
-      this.store.insertTicket(await bodyHash(ticket), expiresAt);
-      return { object: "thread.ws_ticket" as const, ticket, expires_at: Math.floor(expiresAt / 1000),
-        url: `/v1/threads/${encodeURIComponent(t.id)}/ws?ticket=${ticket}` };
-    });
+  async issueTicket(): Promise<Outcome<TicketIssued>> {
+    return outcome(() => issueTicket(this.env, this.store, this.required()));
   }
 
   /** Starts a turn and records it under the idempotency key: `turn` is its seq, `after` the event seq before it. */

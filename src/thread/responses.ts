@@ -14,7 +14,7 @@ import { ancestorHistory, buildPrompt, MAX_PINNED, threadHistory } from "./conte
 import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
 import { messageId, messageShape, seqOf, turnShape } from "./shapes.ts";
 import type { PromptRow, ThreadRow, ThreadStore } from "./store.ts";
-import { estimateTokens } from "./tokens.ts";
+import { estimateTokens } from "../upstream/tokens.ts";
 import type { TurnRunner } from "./turns.ts";
 
 /** Where a response's history comes from: the conversation this object is, or a chain of responses in it. */

@@ -1,7 +1,7 @@
 /** The WebSocket protocol of a thread: snapshot or replay on connect, client frames in, events out. */
 import { fitsUtf8 } from "../encoding.ts";
 import { ApiError, BadRequestError, TooLargeError } from "../errors.ts";
-import { parseWith } from "../http/parse.ts";
+import { parseWith } from "../protocol/parse.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { ClientFrame } from "../protocol/schemas.ts";
 import type { List, Message, Thread, ThreadEvent, Turn } from "../protocol/types.ts";

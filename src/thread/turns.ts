@@ -13,7 +13,7 @@ import { buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.
 import type { EventLog } from "./events.ts";
 import { messageShape, turnShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
-import { estimateTokens } from "./tokens.ts";
+import { estimateTokens } from "../upstream/tokens.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
