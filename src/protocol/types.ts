@@ -91,3 +91,6 @@ export type ThreadEvent =
 
 /** A ThreadEvent before the log gives it its seq and thread_id. */
 export type NewEvent = ThreadEvent extends infer E ? (E extends ThreadEvent ? Omit<E, "seq" | "thread_id"> : never) : never;
+
+/** What a DELETE answers. */
+export type Deleted<T extends string> = { id: string; object: T; deleted: true };

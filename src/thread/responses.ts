@@ -1,6 +1,6 @@
 /** The Responses API inside a ThreadObject: a response is a turn, stored with what its request asked for. */
 import { BadRequestError, NotFoundError } from "../errors.ts";
-import type { MessageItemInput, ResponseCreate, ResponseObject, ResponseRequest } from "../protocol/openai.ts";
+import type { ResponseCreate, ResponseObject, ResponseRequest } from "../protocol/openai.ts";
 import type { MessageCreate, TurnCreate } from "../protocol/schemas.ts";
 import type { TurnResult } from "../protocol/types.ts";
 import { ephemeralResponse, ephemeralStream } from "../responses/ephemeral.ts";
@@ -8,6 +8,7 @@ import { ResponseEventWriter } from "../responses/events.ts";
 import { responseId } from "../responses/ids.ts";
 import { itemOf, responseObject } from "../responses/shape.ts";
 import type { Upstream } from "../upstream/client.ts";
+import { messageFromItem } from "./conversations.ts";
 import { remember, type IdempotencyKey } from "./idempotency.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { ancestorHistory, buildPrompt, MAX_PINNED, threadHistory } from "./context.ts";
@@ -31,13 +32,6 @@ export interface ResponsesDeps {
   /** The turn's result once it has ended (a failed turn throws its error). */
   turnResult(seq: number): Promise<TurnResult>;
   waitUntil(p: Promise<unknown>): void;
-}
-
-/** A Responses message item as the thread message it is stored as: developer becomes system, remembered in extra. */
-export function messageFromItem(item: MessageItemInput): { message: MessageCreate; extra: string | null } {
-  const content = typeof item.content === "string" ? item.content : item.content.map((p) => p.text).join("");
-  if (item.role === "developer") return { message: { role: "system", content }, extra: JSON.stringify({ item_role: "developer" }) };
-  return { message: { role: item.role, content }, extra: null };
 }
 
 export class Responses {

@@ -1,0 +1,19 @@
+/** The parts of one thread object that its operation modules (messages, conversations, turn calls, responses) share. */
+import type { Env } from "../env.ts";
+import type { EventLog } from "./events.ts";
+import type { Lifecycle } from "./lifecycle.ts";
+import type { Retention } from "./retention.ts";
+import type { ThreadStore } from "./store.ts";
+import type { TurnRunner } from "./turns.ts";
+
+export interface ThreadParts {
+  ctx: DurableObjectState;
+  env: Env;
+  store: ThreadStore;
+  events: EventLog;
+  turns: TurnRunner;
+  life: Lifecycle;
+  retention: Retention;
+  /** Waits for the tenant's rate limit before a turn starts (429 when its bucket is empty). */
+  admit(tenant: string): Promise<void>;
+}
