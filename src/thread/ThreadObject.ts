@@ -7,28 +7,21 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import { AuthenticationError, NotFoundError, outcome, unwrap, type Outcome } from "../errors.ts";
-import { applyLimitSettings } from "../protocol/limits.ts";
+import { outcome, unwrap, type Outcome } from "../errors.ts";
 import type { Conversation, ConversationCreate, MessageItem, MessageItemInput, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
 import type { ListQuery, MessageCreate, ThreadCreate, ThreadUpdate, TurnCreate } from "../protocol/schemas.ts";
 import type { Deleted, List, Message, Thread, Turn, TurnResult } from "../protocol/types.ts";
-import { upstreamTimeoutMs } from "../upstream/client.ts";
-import { Conversations } from "./conversations.ts";
-import { EventLog } from "./events.ts";
+import { assemble } from "./assemble.ts";
+import type { Conversations } from "./conversations.ts";
 import type { ForkedMessage, ForkSource } from "./fork.ts";
 import type { IdempotencyKey } from "./idempotency.ts";
-import { Lifecycle } from "./lifecycle.ts";
-import { Messages } from "./messages.ts";
+import type { Messages } from "./messages.ts";
 import type { ThreadParts } from "./parts.ts";
-import { ResponseCalls } from "./respond.ts";
-import { Responses, type ResponseMode } from "./responses.ts";
-import { Retention } from "./retention.ts";
-import { acceptSocket, broadcast, handleFrame, snapshotFrame, SNAPSHOT_MESSAGES } from "./sockets.ts";
-import { ThreadStore } from "./store.ts";
-import { TenantLink } from "./tenantLink.ts";
+import type { ResponseCalls } from "./respond.ts";
+import type { ResponseMode } from "./responses.ts";
+import { snapshotFrame, SNAPSHOT_MESSAGES, handleFrame, upgrade } from "./sockets.ts";
 import { issueTicket, takeTicket, type TicketIssued } from "./tickets.ts";
-import { TurnCalls } from "./turnCalls.ts";
-import { TurnRunner } from "./turns.ts";
+import type { TurnCalls } from "./turnCalls.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -41,46 +34,8 @@ export class ThreadObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    applyLimitSettings(env as unknown as Record<string, unknown>);
-    const store = new ThreadStore(ctx.storage.sql);
-    const events = new EventLog(store, () => turns.busy);
-    const life: Lifecycle = new Lifecycle({
-      ctx, env, store, events,
-      cancelTurn: (seq) => void turns.cancel(seq),
-      unlist: (t) => tenant.remove(t),
-    });
-    const tenant = new TenantLink(env, () => life.thread(), (p) => ctx.waitUntil(p));
-    const retention = new Retention({
-      storage: ctx.storage, store, events,
-      thread: () => life.thread(),
-      busy: () => turns.busy,
-      wipe: () => life.wipe(),
-      touchListing: (changed) => tenant.touch(changed),
-    });
-    const turns: TurnRunner = new TurnRunner({ store, events, env, thread: () => life.thread(), touched: () => retention.afterActivity() });
-    this.p = { ctx, env, store, events, turns, life, retention, admit: (t) => tenant.admit(t) };
-    this.messages = new Messages(this.p);
-    this.conversations = new Conversations(this.p, this.messages);
-    this.turnCalls = new TurnCalls(this.p);
-    const responses = new Responses({
-      store, turns, events,
-      thread: () => life.required(),
-      upstream: () => turns.upstreamClient(),
-      idleMs: upstreamTimeoutMs(env),
-      turnResult: (seq) => this.turnCalls.result(seq),
-      waitUntil: (p) => ctx.waitUntil(p),
-    });
-    this.responseCalls = new ResponseCalls(this.p, responses, this.turnCalls);
-    // Every event goes to every socket, whichever surface caused it. Sockets
-    // accepted with acceptWebSocket survive hibernation, and getWebSockets()
-    // finds them again after the object wakes.
-    events.subscribe((e) => broadcast(ctx.getWebSockets(), e), true);
-    // The constructor also runs when the object wakes after eviction or
-    // hibernation; blockConcurrencyWhile keeps every request and socket message
-    // out until the schema is current and interrupted turns are closed.
-    ctx.blockConcurrencyWhile(async () => life.wake());
-    // Answered by the runtime without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+    ({ parts: this.p, messages: this.messages, conversations: this.conversations, turnCalls: this.turnCalls,
+      responseCalls: this.responseCalls } = assemble(ctx, env));
   }
 
   /** Creates the thread in this (empty) object; 409 if it already holds one, unless this is an idempotent retry. */
@@ -235,18 +190,10 @@ export class ThreadObject extends DurableObject<Env> {
 
   /** WebSocket upgrade for /v1/threads/{id}/ws (the Worker has checked the route and the caller). */
   override async fetch(req: Request): Promise<Response> {
-    const t = this.p.life.thread();
-    const byTicket = req.headers.get("x-durable-threads-auth") !== "bearer";
-    // A ticket for a thread that is gone is simply no longer valid.
-    if (!t && byTicket) return new AuthenticationError("Invalid, expired or already used WebSocket ticket.").toResponse();
-    if (!t) return new NotFoundError("No thread found with that id.", "thread_id").toResponse();
-    const url = new URL(req.url);
-    if (byTicket && !(await takeTicket(this.p.store, url.searchParams.get("ticket") ?? ""))) {
-      return new AuthenticationError("Invalid, expired or already used WebSocket ticket.").toResponse();
-    }
-    return acceptSocket(this.ctx, url.searchParams.get("after"), {
+    return upgrade(this.ctx, req, this.p.life.thread(), {
+      take: (ticket) => takeTicket(this.p.store, ticket),
       replay: (after) => this.p.events.replay(after),
-      snapshot: () => {
+      snapshot: (t) => {
         // The newest page only, never the whole history.
         const page = this.messages.list(t, { order: "desc", limit: SNAPSHOT_MESSAGES });
         page.data.reverse();

@@ -1,10 +1,11 @@
 /** The WebSocket protocol of a thread: snapshot or replay on connect, client frames in, events out. */
 import { fitsUtf8 } from "../encoding.ts";
-import { ApiError, BadRequestError, TooLargeError } from "../errors.ts";
+import { ApiError, AuthenticationError, BadRequestError, NotFoundError, TooLargeError } from "../errors.ts";
 import { parseWith } from "../protocol/parse.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { ClientFrame } from "../protocol/schemas.ts";
 import type { List, Message, Thread, ThreadEvent, Turn } from "../protocol/types.ts";
+import type { ThreadRow } from "./store.ts";
 
 /** What a socket remembers across hibernation (serializeAttachment). */
 export interface SocketAttachment {
@@ -19,6 +20,23 @@ export interface SocketHost {
 
 /** Messages in a connection's snapshot: the newest page, never the whole history. */
 export const SNAPSHOT_MESSAGES = 50;
+
+/**
+ * Answers a WebSocket upgrade for a thread (`t`, or null if the object holds
+ * none): a ticket (unless the Worker checked a bearer key) is taken, single-use,
+ * before the socket is accepted.
+ */
+export async function upgrade(ctx: DurableObjectState, req: Request, t: ThreadRow | null,
+  source: { take(ticket: string): Promise<boolean>; replay(after: number): ThreadEvent[] | null; snapshot(t: ThreadRow): object }): Promise<Response> {
+  const byTicket = req.headers.get("x-durable-threads-auth") !== "bearer";
+  const badTicket = () => new AuthenticationError("Invalid, expired or already used WebSocket ticket.").toResponse();
+  // A ticket for a thread that is gone is simply no longer valid.
+  if (!t && byTicket) return badTicket();
+  if (!t) return new NotFoundError("No thread found with that id.", "thread_id").toResponse();
+  const url = new URL(req.url);
+  if (byTicket && !(await source.take(url.searchParams.get("ticket") ?? ""))) return badTicket();
+  return acceptSocket(ctx, url.searchParams.get("after"), { replay: source.replay, snapshot: () => source.snapshot(t) });
+}
 
 /**
  * Accepts a WebSocket with the Hibernation API (ctx.acceptWebSocket: the object
