@@ -13,6 +13,7 @@ import { remember, type IdempotencyKey } from "./idempotency.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { ancestorHistory, buildPrompt, MAX_PINNED, threadHistory } from "./context.ts";
 import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
+import { byteStream, followEvents } from "./follow.ts";
 import { messageId, messageShape, seqOf, turnShape } from "./shapes.ts";
 import type { PromptRow, ThreadRow, ThreadStore } from "./store.ts";
 import { estimateTokens } from "../upstream/tokens.ts";
@@ -88,18 +89,17 @@ export class Responses {
     }
     await this.d.turns.whenDone(seq)?.catch(() => {});
     const r = this.retrieve(turnId);
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    const out = new ResponseEventWriter((b) => void writer.write(b).catch(() => {}));
-    out.created({ ...r, status: "in_progress", output: [], output_text: "", usage: null });
+    const out = byteStream();
+    const frames = new ResponseEventWriter(out.write);
+    frames.created({ ...r, status: "in_progress", output: [], output_text: "", usage: null });
     const item = r.output[0];
     if (item) {
-      out.itemAdded(item.id);
-      out.delta(item.content.map((c) => c.text).join(""));
+      frames.itemAdded(item.id);
+      frames.delta(item.content.map((c) => c.text).join(""));
     }
-    out.finished(r);
-    void writer.close().catch(() => {});
-    return readable;
+    frames.finished(r);
+    out.close();
+    return out.readable;
   }
 
   /** The stored response of a turn; 404 if there is none or it was deleted. */
@@ -138,34 +138,26 @@ export class Responses {
     const turnRow = this.d.store.turn(seq)!;
     const turnId = turnShape(t, turnRow).id;
     const replyId = messageId(t.id_prefix, turnRow.output_seq);
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    let open = true;
-    const out = new ResponseEventWriter((b) => {
-      if (open) writer.write(b).catch(() => (open = false));
-    });
-    // A response that is not a background one is announced in progress, even while its turn waits its turn.
-    out.created({ ...this.retrieve(turnId), status: "in_progress" });
-    // The turn runs after this synchronous block, so subscribing here misses nothing.
-    const unsubscribe = this.d.events.subscribe((e) => {
-      if (e.type === "thread.deleted") {
-        unsubscribe();
-        open = false;
-        writer.close().catch(() => {});
-        return;
-      }
-      if (turnOfEvent(e) !== turnId) return;
-      if (e.type === "message.created" && e.message.id === replyId) out.itemAdded(replyId);
-      else if (e.type === "message.delta") out.delta(e.delta);
-      else if (isTurnEnd(e)) {
-        unsubscribe();
-        out.finished(this.retrieve(turnId));
-        open = false;
-        writer.close().catch(() => {});
-      }
-    });
+    // The turn runs after this synchronous block, so following from the log's end misses nothing.
+    const stream = followEvents(this.d.events, {
+      after: this.d.events.lastSeq(),
+      filter: (e) => turnOfEvent(e) === turnId,
+      until: isTurnEnd,
+      idle: () => false,
+    }, (write) => {
+      const out = new ResponseEventWriter(write);
+      return {
+        // A response that is not a background one is announced in progress, even while its turn waits its turn.
+        start: () => out.created({ ...this.retrieve(turnId), status: "in_progress" }),
+        event: (e) => {
+          if (e.type === "message.created" && e.message.id === replyId) out.itemAdded(replyId);
+          else if (e.type === "message.delta") out.delta(e.delta);
+          else if (isTurnEnd(e)) out.finished(this.retrieve(turnId));
+        },
+      };
+    })!;
     this.d.waitUntil(this.d.turns.whenDone(seq)?.catch(() => {}) ?? Promise.resolve());
-    return readable;
+    return stream;
   }
 }
 

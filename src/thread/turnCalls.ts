@@ -7,7 +7,7 @@ import { bodyHash, recall, remember, type IdempotencyKey } from "./idempotency.t
 import { resolveSeq } from "./paging.ts";
 import type { ThreadParts } from "./parts.ts";
 import { messageShape, seqOf, turnShape } from "./shapes.ts";
-import { followEvents } from "./sse.ts";
+import { followEvents } from "./follow.ts";
 import type { ThreadRow, TurnRow } from "./store.ts";
 
 export class TurnCalls {
