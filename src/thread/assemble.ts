@@ -1,7 +1,7 @@
 /** Builds one thread object's parts and wires them together (the ThreadObject constructor's work). */
 import type { Env } from "../env.ts";
 import { applyLimitSettings } from "../protocol/limits.ts";
-import { upstreamTimeoutMs } from "../upstream/client.ts";
+import { upstreamFor, upstreamTimeoutMs, type Upstream } from "../upstream/client.ts";
 import { Conversations } from "./conversations.ts";
 import { EventLog } from "./events.ts";
 import { Lifecycle } from "./lifecycle.ts";
@@ -25,9 +25,16 @@ export interface Assembled {
   responseCalls: ResponseCalls;
 }
 
-/** Creates the parts of the thread object living in `ctx`, and starts its wake-up (migration, interrupted turns). */
-export function assemble(ctx: DurableObjectState, env: Env): Assembled {
+/**
+ * Creates the parts of the thread object living in `ctx`, and starts its
+ * wake-up (migration, interrupted turns). The upstream client is built on
+ * first use (a thread can be created and read with no upstream configured),
+ * once per object instance, from `baseFetch`.
+ */
+export function assemble(ctx: DurableObjectState, env: Env, baseFetch?: typeof fetch): Assembled {
   applyLimitSettings(env as unknown as Record<string, unknown>);
+  let client: Upstream | null = null;
+  const upstream = () => (client ??= upstreamFor(env, baseFetch));
   const store = new ThreadStore(ctx.storage.sql);
   const events = new EventLog(store, () => turns.busy);
   const life: Lifecycle = new Lifecycle({
@@ -43,14 +50,14 @@ export function assemble(ctx: DurableObjectState, env: Env): Assembled {
     wipe: () => life.wipe(),
     touchListing: (changed) => tenant.touch(changed),
   });
-  const turns: TurnRunner = new TurnRunner({ store, events, env, thread: () => life.thread(), touched: () => retention.afterActivity() });
-  const parts: ThreadParts = { ctx, env, store, events, turns, life, retention, admit: (t) => tenant.admit(t) };
+  const turns: TurnRunner = new TurnRunner({ store, events, env, thread: () => life.thread(), touched: () => retention.afterActivity(), upstream });
+  const parts: ThreadParts = { ctx, env, store, events, turns, life, retention, upstream, admit: (t) => tenant.admit(t) };
   const messages = new Messages(parts);
   const turnCalls = new TurnCalls(parts);
   const responses = new Responses({
     store, turns, events,
     thread: () => life.required(),
-    upstream: () => turns.upstreamClient(),
+    upstream,
     idleMs: upstreamTimeoutMs(env),
     turnResult: (seq) => turnCalls.result(seq),
     waitUntil: (p) => ctx.waitUntil(p),

@@ -31,7 +31,7 @@ export class ResponseCalls {
       // store:false must write nothing, so a new chain only gets a thread when it is stored;
       // and a refused request (bad input, too long) must not leave that thread behind.
       if (body.store === false) {
-        return ephemeralWithoutHistory(this.p.turns.upstreamClient(), upstreamTimeoutMs(env), body, env.DEFAULT_MODEL ?? DEFAULT_MODEL);
+        return ephemeralWithoutHistory(this.p.upstream(), upstreamTimeoutMs(env), body, env.DEFAULT_MODEL ?? DEFAULT_MODEL);
       }
       const pending = await life.createAtomically(() => {
         life.insertThread(tenant, id, { model: body.model }, undefined, true);

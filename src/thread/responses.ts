@@ -10,10 +10,10 @@ import { itemOf, responseObject } from "../responses/shape.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { messageFromItem } from "./conversations.ts";
 import { remember, type IdempotencyKey } from "./idempotency.ts";
-import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { ancestorHistory, buildPrompt, MAX_PINNED, threadHistory } from "./context.ts";
 import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
 import { byteStream, followEvents } from "./follow.ts";
+import { planTurn } from "./plan.ts";
 import { messageId, messageShape, seqOf, turnShape } from "./shapes.ts";
 import type { PromptRow, ThreadRow, ThreadStore } from "./store.ts";
 import { estimateTokens } from "../upstream/tokens.ts";
@@ -196,8 +196,8 @@ function prepare(body: ResponseCreate, model: string, conversationId: string | n
 /** store:false: the history in `past` (newest first) is read, never written, and the answer comes straight from the upstream. */
 function runEphemeral(upstream: Upstream, idleMs: number, body: ResponseCreate, { inputs, request, params }: Prepared,
   instructions: string | null, past: Iterable<PromptRow>, pinned: PromptRow[]): Promise<ResponseObject> | ReadableStream<Uint8Array> {
-  const model = upstream.dev ? DEV_MODEL : request.model;
-  const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
+  const plan = planTurn({ dev: upstream.dev, model: request.model, params, instructions,
+    inputs: () => inputs.map((m) => m.message.content), maxTokensParam: "max_output_tokens" });
   const input: PromptRow[] = inputs.map((m, i) => ({
     seq: -i, role: m.message.role, content: m.message.content, tokens: estimateTokens(m.message.content), extra: null,
   })).reverse();
@@ -205,12 +205,12 @@ function runEphemeral(upstream: Upstream, idleMs: number, body: ResponseCreate, 
     yield* input;
     yield* past;
   }
-  const prompt = buildPrompt(history(), { instructions, budget: contextWindow(model) - maxTokens, pinned });
+  const prompt = buildPrompt(history(), { instructions, budget: plan.budget, pinned });
   if (prompt.included < input.length) {
     throw new BadRequestError(`The input does not fit the model's context window.`, "input", "context_length_exceeded");
   }
-  const { max_tokens: _, ...sampling } = params;
-  const r = { upstream, idleMs, messages: prompt.messages, model, maxTokens, sampling, request: { ...request, model } };
+  const r = { upstream, idleMs, messages: prompt.messages, model: plan.model, maxTokens: plan.maxTokens, sampling: plan.sampling,
+    request: { ...request, model: plan.model } };
   return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
 }
 
