@@ -1,5 +1,5 @@
 /** A thread seen through OpenAI's Conversations API: the conversation, its items, in the shapes OpenAI gives them. */
-import type { Conversation, ConversationCreate, MessageItem, MessageItemInput } from "../protocol/openai.ts";
+import type { Conversation, ConversationCreate, MessageItem, MessageItemInput, OpenAIConversation } from "../protocol/openai.ts";
 import type { ListQuery } from "../protocol/schemas.ts";
 import { listOf, type List } from "../protocol/types.ts";
 import { itemOf } from "../responses/shape.ts";
@@ -13,7 +13,7 @@ import type { MessageCreate } from "../protocol/schemas.ts";
 
 /** A conversation is a thread seen through OpenAI's Conversations API. */
 export function conversationShape(t: ThreadRow): Conversation {
-  return { id: t.id, object: "conversation", created_at: t.created_at, metadata: JSON.parse(t.metadata) as Record<string, string> };
+  return { id: t.id, object: "conversation", created_at: t.created_at, metadata: JSON.parse(t.metadata) as Record<string, string> } satisfies OpenAIConversation;
 }
 
 /** A stored message as a conversation item (with the Responses role it was given). */

@@ -6,7 +6,7 @@ import type { TurnResult } from "../protocol/types.ts";
 import { ephemeralResponse, ephemeralStream } from "../responses/ephemeral.ts";
 import { ResponseEventWriter } from "../responses/events.ts";
 import { responseId } from "../responses/ids.ts";
-import { itemOf, responseObject } from "../responses/shape.ts";
+import { outputItemOf, responseObject } from "../responses/shape.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { messageFromItem } from "./conversations.ts";
 import { remember, type IdempotencyKey } from "./idempotency.ts";
@@ -111,7 +111,7 @@ export class Responses {
     if (!row || row.deleted || !turnRow) throw new NotFoundError(`Response with id '${responseId(t.id, turnId)}' not found.`, "response_id");
     const turn = turnShape(t, turnRow);
     const out = this.d.store.message(turnRow.output_seq);
-    const reply = out ? itemOf(messageShape(t, out)) : null;
+    const reply = out ? outputItemOf(messageShape(t, out)) : null;
     return responseObject(responseId(t.id, turn.id), turn, JSON.parse(row.request) as ResponseRequest, reply);
   }
 

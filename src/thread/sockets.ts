@@ -4,7 +4,7 @@ import { ApiError, AuthenticationError, BadRequestError, NotFoundError, TooLarge
 import { parseWith } from "../protocol/parse.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { ClientFrame } from "../protocol/schemas.ts";
-import type { List, Message, Thread, ThreadEvent, Turn } from "../protocol/types.ts";
+import type { List, Message, ServerFrame, Thread, ThreadEvent, Turn } from "../protocol/types.ts";
 import type { ThreadRow } from "./store.ts";
 
 /** What a socket remembers across hibernation (serializeAttachment). */
@@ -27,7 +27,7 @@ export const SNAPSHOT_MESSAGES = 50;
  * before the socket is accepted.
  */
 export async function upgrade(ctx: DurableObjectState, req: Request, t: ThreadRow | null,
-  source: { take(ticket: string): Promise<boolean>; replay(after: number): ThreadEvent[] | null; snapshot(t: ThreadRow): object }): Promise<Response> {
+  source: { take(ticket: string): Promise<boolean>; replay(after: number): ThreadEvent[] | null; snapshot(t: ThreadRow): ServerFrame }): Promise<Response> {
   const byTicket = req.headers.get("x-durable-threads-auth") !== "bearer";
   const badTicket = () => new AuthenticationError("Invalid, expired or already used WebSocket ticket.").toResponse();
   // A ticket for a thread that is gone is simply no longer valid.
@@ -45,7 +45,7 @@ export async function upgrade(ctx: DurableObjectState, req: Request, t: ThreadRo
  * buffer cannot replay from it.
  */
 export function acceptSocket(ctx: DurableObjectState, afterParam: string | null,
-  source: { replay(after: number): ThreadEvent[] | null; snapshot(): object }): Response {
+  source: { replay(after: number): ThreadEvent[] | null; snapshot(): ServerFrame }): Response {
   const after = afterParam === null ? null : Number(afterParam);
   if (after !== null && !(Number.isInteger(after) && after >= 0)) {
     return new BadRequestError("'after' must be a non-negative integer event seq.", "after").toResponse();
@@ -55,20 +55,20 @@ export function acceptSocket(ctx: DurableObjectState, afterParam: string | null,
   ctx.acceptWebSocket(server);
   server.serializeAttachment({ connectedAt: Date.now() } satisfies SocketAttachment);
   const replay = after === null ? null : source.replay(after);
-  if (replay) for (const e of replay) server.send(JSON.stringify(e));
-  else server.send(JSON.stringify(source.snapshot()));
+  if (replay) for (const e of replay) server.send(frame(e));
+  else server.send(frame(source.snapshot()));
   return new Response(null, { status: 101, webSocket: client });
 }
 
 /** The first frame of a connection without `after`: the thread and its newest page of messages only. */
-export function snapshotFrame(thread: Thread, page: List<Message>, seq: number) {
+export function snapshotFrame(thread: Thread, page: List<Message>, seq: number): ServerFrame {
   return { type: "thread.snapshot", seq, thread, messages: page.data, has_more: page.has_more };
 }
 
 /** Sends one event to every socket of the thread; a socket that is gone is skipped. */
 export function broadcast(sockets: WebSocket[], e: ThreadEvent): void {
   if (sockets.length === 0) return;
-  const text = JSON.stringify(e);
+  const text = frame(e);
   for (const ws of sockets) {
     try {
       ws.send(text);
@@ -76,6 +76,11 @@ export function broadcast(sockets: WebSocket[], e: ThreadEvent): void {
       // Closed between getWebSockets() and send: it will get webSocketClose.
     }
   }
+}
+
+/** A server frame as the text sent on the socket. */
+function frame(f: ServerFrame): string {
+  return JSON.stringify(f);
 }
 
 /**
@@ -98,19 +103,19 @@ export async function handleFrame(ws: WebSocket, raw: string | ArrayBuffer, host
     }
     const rid = (value as { request_id?: unknown } | null)?.request_id;
     if (typeof rid === "string") requestId = rid;
-    const frame = parseWith(ClientFrame, value);
-    switch (frame.type) {
+    const f = parseWith(ClientFrame, value);
+    switch (f.type) {
       case "ping":
-        ws.send(JSON.stringify({ type: "pong", request_id: frame.request_id ?? null }));
+        ws.send(frame({ type: "pong", request_id: f.request_id ?? null }));
         return;
       case "turn.create": {
-        const turn = await host.startTurn(frame);
-        ws.send(JSON.stringify({ type: "turn.accepted", request_id: requestId, turn }));
+        const turn = await host.startTurn(f);
+        ws.send(frame({ type: "turn.accepted", request_id: requestId, turn }));
         return;
       }
       case "turn.cancel": {
-        const turn = await host.cancelTurn(frame.turn_id);
-        ws.send(JSON.stringify({ type: "turn.cancel.result", request_id: requestId, turn }));
+        const turn = await host.cancelTurn(f.turn_id);
+        ws.send(frame({ type: "turn.cancel.result", request_id: requestId, turn }));
         return;
       }
     }
@@ -118,7 +123,7 @@ export async function handleFrame(ws: WebSocket, raw: string | ArrayBuffer, host
     const e = err instanceof ApiError ? err : new ApiError(500, "server_error", "The server had an error while processing this frame.");
     if (!(err instanceof ApiError)) console.error("websocket frame failed", err);
     try {
-      ws.send(JSON.stringify({ type: "error", request_id: requestId, error: e.body().error }));
+      ws.send(frame({ type: "error", request_id: requestId, error: e.body().error }));
     } catch {
       // The socket closed meanwhile.
     }
