@@ -3,7 +3,7 @@ import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
 import { BadRequestError } from "../errors.ts";
 import { bodyHash, type IdempotencyKey } from "../thread/idempotency.ts";
-import { LIMITS } from "../protocol/limits.ts";
+import { DEFAULT_LIMITS as LIMITS } from "../protocol/limits.ts";
 import { parseWith } from "../protocol/parse.ts";
 import { ThreadId } from "../protocol/schemas.ts";
 

@@ -14,7 +14,7 @@ export async function messageList(req: IRequest, env: Env): Promise<Response> {
 
 export async function messageCreate(req: IRequest, env: Env): Promise<Response> {
   const stub = pathThread(req, env);
-  const body = await parseBody(req, MessageCreate);
+  const body = await parseBody(req, env, MessageCreate);
   return created(unwrap(await stub.appendMessage(body, await idempotencyOf(req, body))));
 }
 

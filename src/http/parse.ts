@@ -1,20 +1,22 @@
 /** Input parsing at the HTTP boundary: body size, JSON, schema; every failure is an OpenAI-shaped 4xx. */
 import type { z } from "zod";
 import { BadRequestError, TooLargeError } from "../errors.ts";
-import { LIMITS } from "../protocol/limits.ts";
+import type { Env } from "../env.ts";
+import { settingsOf } from "../settings.ts";
 import { parseWith } from "../protocol/parse.ts";
 
-/** Reads a JSON body of at most LIMITS.bodyBytes bytes (413 beyond) and parses it with schema. */
-export async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  return parseWith(schema, await readJson(req));
+/** Reads a JSON body of at most the configured bodyBytes (413 beyond) and parses it with schema. */
+export async function parseBody<S extends z.ZodType>(req: Request, env: Env, schema: S): Promise<z.infer<S>> {
+  return parseWith(schema, await readJson(req, env));
 }
 
 /** Reads the JSON body; an empty body is `{}` so that bodiless POSTs mean "no options". */
-export async function readJson(req: Request): Promise<unknown> {
+export async function readJson(req: Request, env: Env): Promise<unknown> {
+  const { bodyBytes } = settingsOf(env).limits;
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > LIMITS.bodyBytes) throw tooLarge();
+  if (declared > bodyBytes) throw tooLarge(bodyBytes);
   const buf = await req.arrayBuffer();
-  if (buf.byteLength > LIMITS.bodyBytes) throw tooLarge();
+  if (buf.byteLength > bodyBytes) throw tooLarge(bodyBytes);
   if (buf.byteLength === 0) return {};
   let text: string;
   try {
@@ -31,8 +33,8 @@ export async function readJson(req: Request): Promise<unknown> {
   }
 }
 
-function tooLarge() {
-  return new TooLargeError(`Request body is larger than the limit of ${LIMITS.bodyBytes} bytes (LIMITS.bodyBytes).`);
+function tooLarge(bodyBytes: number) {
+  return new TooLargeError(`Request body is larger than the limit of ${bodyBytes} bytes (LIMITS.bodyBytes).`);
 }
 
 /** The query string as a plain object, for ListQuery and friends; repeated keys are a 400. */

@@ -12,7 +12,7 @@ import { parseBody } from "./parse.ts";
 import { SSE_HEADERS } from "./turns.ts";
 
 export async function responseCreate(req: IRequest, env: Env): Promise<Response> {
-  const body = await parseBody(req, ResponseCreate);
+  const body = await parseBody(req, env, ResponseCreate);
   const tenant = tenantOf(req, env);
   const idem = await idempotencyOf(req, body);
   if (body.conversation && body.previous_response_id) {

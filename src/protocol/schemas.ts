@@ -1,7 +1,7 @@
 /** Zod schemas of every HTTP input; each is also the TypeScript type of what it parses. */
 import { z } from "zod";
 import { fitsUtf8 } from "../encoding.ts";
-import { LIMITS } from "./limits.ts";
+import { DEFAULT_LIMITS as LIMITS } from "./limits.ts";
 
 
 /**

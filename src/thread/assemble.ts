@@ -1,7 +1,8 @@
 /** Builds one thread object's parts and wires them together (the ThreadObject constructor's work). */
 import type { Env } from "../env.ts";
-import { applyLimitSettings } from "../protocol/limits.ts";
-import { upstreamFor, upstreamTimeoutMs, type Upstream } from "../upstream/client.ts";
+import { LIMITS } from "../protocol/limits.ts";
+import { settingsOf } from "../settings.ts";
+import { upstreamFor, type Upstream } from "../upstream/client.ts";
 import { Conversations } from "./conversations.ts";
 import { EventLog } from "./events.ts";
 import { Lifecycle } from "./lifecycle.ts";
@@ -32,13 +33,15 @@ export interface Assembled {
  * once per object instance, from `baseFetch`.
  */
 export function assemble(ctx: DurableObjectState, env: Env, baseFetch?: typeof fetch): Assembled {
-  applyLimitSettings(env as unknown as Record<string, unknown>);
+  const settings = settingsOf(env);
+  // Only the tenant link (rate limit) still reads LIMITS; issue #13 replaces it.
+  LIMITS.turnsPerMinute = settings.limits.turnsPerMinute;
   let client: Upstream | null = null;
   const upstream = () => (client ??= upstreamFor(env, baseFetch));
   const store = new ThreadStore(ctx.storage.sql);
   const events = new EventLog(store, () => turns.busy);
   const life: Lifecycle = new Lifecycle({
-    ctx, env, store, events,
+    ctx, store, events, defaultModel: settings.defaultModel,
     cancelTurn: (seq) => void turns.cancel(seq),
     unlist: (t) => tenant.remove(t),
   });
@@ -50,15 +53,15 @@ export function assemble(ctx: DurableObjectState, env: Env, baseFetch?: typeof f
     wipe: () => life.wipe(),
     touchListing: (changed) => tenant.touch(changed),
   });
-  const turns: TurnRunner = new TurnRunner({ store, events, env, thread: () => life.thread(), touched: () => retention.afterActivity(), upstream });
-  const parts: ThreadParts = { ctx, env, store, events, turns, life, retention, upstream, admit: (t) => tenant.admit(t) };
+  const turns: TurnRunner = new TurnRunner({ store, events, thread: () => life.thread(), touched: () => retention.afterActivity(), upstream, settings });
+  const parts: ThreadParts = { ctx, env, settings, store, events, turns, life, retention, upstream, admit: (t) => tenant.admit(t) };
   const messages = new Messages(parts);
   const turnCalls = new TurnCalls(parts);
   const responses = new Responses({
     store, turns, events,
     thread: () => life.required(),
     upstream,
-    idleMs: upstreamTimeoutMs(env),
+    settings,
     turnResult: (seq) => turnCalls.result(seq),
     waitUntil: (p) => ctx.waitUntil(p),
   });

@@ -1,11 +1,9 @@
 /** A thread object's life: schema migration on wake, closing interrupted turns, the transactional create, and the wipe. */
 import { THREAD_MIGRATIONS } from "../../migrations/thread/index.ts";
-import type { Env } from "../env.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { ThreadCreate } from "../protocol/schemas.ts";
 import type { Deleted } from "../protocol/types.ts";
 import { applyMigrations, hasSchema } from "../storage/migrate.ts";
-import { DEFAULT_MODEL } from "../upstream/models.ts";
 import { MAX_UNSTORED_DELTAS, type EventLog } from "./events.ts";
 import { recall, remember, type IdempotencyKey } from "./idempotency.ts";
 import { randomPrefix, turnShape } from "./shapes.ts";
@@ -15,7 +13,8 @@ const now = () => Math.floor(Date.now() / 1000);
 
 export interface LifecycleDeps {
   ctx: DurableObjectState;
-  env: Env;
+  /** The model of a thread created without one (DEFAULT_MODEL). */
+  defaultModel: string;
   store: ThreadStore;
   events: EventLog;
   /** Cancels a queued or running turn (the wipe does not wait for it). */
@@ -72,7 +71,7 @@ export class Lifecycle {
 
   /** Inserts this object's thread; false if this is an idempotent retry of the create that made it. */
   insertThread(tenant: string, id: string, body: ThreadCreate, idem: IdempotencyKey | undefined, hidden: boolean): boolean {
-    const { store, env } = this.d;
+    const { store } = this.d;
     this.migrate();
     if (store.thread()) {
       if (recall(store, idem)) return false;
@@ -81,7 +80,7 @@ export class Lifecycle {
     const t = now();
     store.insertThread({
       id, tenant, id_prefix: randomPrefix(), created_at: t, updated_at: t,
-      model: body.model ?? env.DEFAULT_MODEL ?? DEFAULT_MODEL,
+      model: body.model ?? this.d.defaultModel,
       instructions: body.instructions ?? null,
       metadata: JSON.stringify(body.metadata ?? {}),
       params: JSON.stringify(body.params ?? {}),

@@ -29,7 +29,7 @@ export class Messages {
   /** Appends messages (no turn) in one synchronous write, each announced with message.created. */
   appendRows(t: ThreadRow, items: { message: MessageCreate; extra: string | null }[]): MessageRow[] {
     const { store, events } = this.p;
-    items.forEach((m, i) => checkContentSize(m.message.content, items.length === 1 ? "content" : `items[${i}].content`));
+    items.forEach((m, i) => checkContentSize(m.message.content, items.length === 1 ? "content" : `items[${i}].content`, this.p.settings.limits.contentBytes));
     if (items.length === 0) return [];
     const first = store.allocateSeqs(items.length);
     const created_at = now();

@@ -1,5 +1,6 @@
 /** The parts of one thread object that its operation modules (messages, conversations, turn calls, responses) share. */
 import type { Env } from "../env.ts";
+import type { Settings } from "../settings.ts";
 import type { Upstream } from "../upstream/client.ts";
 import type { EventLog } from "./events.ts";
 import type { Lifecycle } from "./lifecycle.ts";
@@ -10,6 +11,8 @@ import type { TurnRunner } from "./turns.ts";
 export interface ThreadParts {
   ctx: DurableObjectState;
   env: Env;
+  /** This deployment's settings, parsed once. */
+  settings: Settings;
   store: ThreadStore;
   events: EventLog;
   turns: TurnRunner;

@@ -3,8 +3,6 @@ import { BadRequestError, NotFoundError } from "../errors.ts";
 import type { MessageItem, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
 import type { ListQuery } from "../protocol/schemas.ts";
 import type { List } from "../protocol/types.ts";
-import { DEFAULT_MODEL } from "../upstream/models.ts";
-import { upstreamTimeoutMs } from "../upstream/client.ts";
 import { itemsPage } from "./conversations.ts";
 import type { IdempotencyKey } from "./idempotency.ts";
 import type { ThreadParts } from "./parts.ts";
@@ -22,7 +20,7 @@ export class ResponseCalls {
    */
   async respond(tenant: string, id: string, body: ResponseCreate, mode: ResponseMode, conversationId: string | null, idem?: IdempotencyKey):
     Promise<ResponseObject | ReadableStream<Uint8Array>> {
-    const { life, retention, env } = this.p;
+    const { life, retention, settings } = this.p;
     // store:false keeps nothing, not even its idempotency key.
     const key = body.store === false ? undefined : idem;
     const seen = await this.turnCalls.admit<{ turn: number }>(tenant, key);
@@ -31,7 +29,7 @@ export class ResponseCalls {
       // store:false must write nothing, so a new chain only gets a thread when it is stored;
       // and a refused request (bad input, too long) must not leave that thread behind.
       if (body.store === false) {
-        return ephemeralWithoutHistory(this.p.upstream(), upstreamTimeoutMs(env), body, env.DEFAULT_MODEL ?? DEFAULT_MODEL);
+        return ephemeralWithoutHistory(this.p.upstream(), settings, body);
       }
       const pending = await life.createAtomically(() => {
         life.insertThread(tenant, id, { model: body.model }, undefined, true);

@@ -7,6 +7,7 @@ import { ephemeralResponse, ephemeralStream } from "../responses/ephemeral.ts";
 import { ResponseEventWriter } from "../responses/events.ts";
 import { responseId } from "../responses/ids.ts";
 import { outputItemOf, responseObject } from "../responses/shape.ts";
+import type { Settings } from "../settings.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { messageFromItem } from "./conversations.ts";
 import { remember, type IdempotencyKey } from "./idempotency.ts";
@@ -28,8 +29,8 @@ export interface ResponsesDeps {
   events: EventLog;
   thread(): ThreadRow;
   upstream(): Upstream;
-  /** UPSTREAM_TIMEOUT_MS: how long a reply's stream may stay silent. */
-  idleMs: number;
+  /** This deployment's settings: the upstream timeout, the longest reply, the default model. */
+  settings: Settings;
   /** The turn's result once it has ended (a failed turn throws its error). */
   turnResult(seq: number): Promise<TurnResult>;
   waitUntil(p: Promise<unknown>): void;
@@ -56,7 +57,7 @@ export class Responses {
       const store = this.d.store;
       const past = mode.kind === "conversation" ? threadHistory(store, Number.MAX_SAFE_INTEGER) : ancestorHistory(store, parent);
       const pinned = mode.kind === "conversation" ? store.leadingSystem(MAX_PINNED) : [];
-      return runEphemeral(this.d.upstream(), this.d.idleMs, body, { inputs, request, params }, instructions, past, pinned);
+      return runEphemeral(this.d.upstream(), this.d.settings, body, { inputs, request, params }, instructions, past, pinned);
     }
 
     const turnBody: TurnCreate = { input: inputs.map((i) => i.message), model: body.model ?? undefined, params };
@@ -194,7 +195,7 @@ function prepare(body: ResponseCreate, model: string, conversationId: string | n
 }
 
 /** store:false: the history in `past` (newest first) is read, never written, and the answer comes straight from the upstream. */
-function runEphemeral(upstream: Upstream, idleMs: number, body: ResponseCreate, { inputs, request, params }: Prepared,
+function runEphemeral(upstream: Upstream, settings: Settings, body: ResponseCreate, { inputs, request, params }: Prepared,
   instructions: string | null, past: Iterable<PromptRow>, pinned: PromptRow[]): Promise<ResponseObject> | ReadableStream<Uint8Array> {
   const plan = planTurn({ dev: upstream.dev, model: request.model, params, instructions,
     inputs: () => inputs.map((m) => m.message.content), maxTokensParam: "max_output_tokens" });
@@ -209,13 +210,13 @@ function runEphemeral(upstream: Upstream, idleMs: number, body: ResponseCreate, 
   if (prompt.included < input.length) {
     throw new BadRequestError(`The input does not fit the model's context window.`, "input", "context_length_exceeded");
   }
-  const r = { upstream, idleMs, messages: prompt.messages, model: plan.model, maxTokens: plan.maxTokens, sampling: plan.sampling,
+  const r = { upstream, idleMs: settings.upstream.timeoutMs, maxBytes: settings.limits.contentBytes, messages: prompt.messages, model: plan.model, maxTokens: plan.maxTokens, sampling: plan.sampling,
     request: { ...request, model: plan.model } };
   return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
 }
 
 /** A store:false response with no history: nothing to read, nothing written, not even a schema. */
-export function ephemeralWithoutHistory(upstream: Upstream, idleMs: number, body: ResponseCreate, defaultModel: string):
+export function ephemeralWithoutHistory(upstream: Upstream, settings: Settings, body: ResponseCreate):
   Promise<ResponseObject> | ReadableStream<Uint8Array> {
-  return runEphemeral(upstream, idleMs, body, prepare(body, body.model ?? defaultModel, null), body.instructions ?? null, [], []);
+  return runEphemeral(upstream, settings, body, prepare(body, body.model ?? settings.defaultModel, null), body.instructions ?? null, [], []);
 }

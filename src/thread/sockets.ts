@@ -2,7 +2,7 @@
 import { fitsUtf8 } from "../encoding.ts";
 import { ApiError, AuthenticationError, BadRequestError, NotFoundError, TooLargeError } from "../errors.ts";
 import { parseWith } from "../protocol/parse.ts";
-import { LIMITS } from "../protocol/limits.ts";
+import { DEFAULT_LIMITS as LIMITS } from "../protocol/limits.ts";
 import { ClientFrame } from "../protocol/schemas.ts";
 import type { List, Message, ServerFrame, Thread, ThreadEvent, Turn } from "../protocol/types.ts";
 import type { ThreadRow } from "./store.ts";

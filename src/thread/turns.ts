@@ -1,11 +1,11 @@
 /** Turn lifecycle inside a ThreadObject: write the input, queue, call upstream, write the reply once. */
 import { fitsUtf8 } from "../encoding.ts";
-import type { Env } from "../env.ts";
 import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError } from "../errors.ts";
-import { LIMITS } from "../protocol/limits.ts";
+import type { Limits } from "../protocol/limits.ts";
+import type { Settings } from "../settings.ts";
 import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
 import type { Message, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
-import { upstreamTimeoutMs, type Upstream } from "../upstream/client.ts";
+import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { newProgress, readReply } from "../upstream/reply.ts";
 import { buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
@@ -20,7 +20,8 @@ const now = () => Math.floor(Date.now() / 1000);
 export interface TurnHost {
   store: ThreadStore;
   events: EventLog;
-  env: Env;
+  /** This deployment's settings (limits, upstream timeout). */
+  settings: Settings;
   /** The thread row, or null once the thread has been deleted. */
   thread(): ThreadRow | null;
   /** Called after a turn ends, to refresh the tenant's directory entry. */
@@ -104,7 +105,7 @@ export class TurnRunner {
       dev, model: body.model ?? thread.model,
       params: { ...(JSON.parse(thread.params) as Params), ...body.params },
       instructions, maxTokensParam: "params.max_tokens",
-      inputs: () => (inputs = normalizeInput(body.input)).map((m) => m.content),
+      inputs: () => (inputs = normalizeInput(body.input, this.host.settings.limits)).map((m) => m.content),
     });
     if (strategy === "interrupt" && this.running) this.abortRunning();
 
@@ -186,7 +187,7 @@ export class TurnRunner {
         { ...plan.sampling, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens, stream: true,
           stream_options: { include_usage: true } },
         p,
-        { signal: abort.signal, idleMs: upstreamTimeoutMs(this.host.env), maxBytes: LIMITS.contentBytes,
+        { signal: abort.signal, idleMs: this.host.settings.upstream.timeoutMs, maxBytes: this.host.settings.limits.contentBytes,
           onDelta: (delta) => events.emit({ type: "message.delta", message_id: reply.id, turn_id: turnId, delta }) });
       if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
       const usage = p.usage ?? { input_tokens: prompt.tokens, output_tokens: estimateTokens(p.text) };
@@ -247,19 +248,19 @@ function deletedOutcome(): TurnOutcome {
 }
 
 /** A turn's input as messages: a string is one user message. */
-function normalizeInput(input: TurnCreate["input"]): MessageCreate[] {
+function normalizeInput(input: TurnCreate["input"], limits: Readonly<Limits>): MessageCreate[] {
   const list: MessageCreate[] = typeof input === "string" ? [{ role: "user", content: input }] : input;
-  if (list.length > LIMITS.messagesPerInput) {
-    throw new TooLargeError(`input has ${list.length} messages; the limit is ${LIMITS.messagesPerInput} (LIMITS.messagesPerInput).`, "input");
+  if (list.length > limits.messagesPerInput) {
+    throw new TooLargeError(`input has ${list.length} messages; the limit is ${limits.messagesPerInput} (LIMITS.messagesPerInput).`, "input");
   }
-  list.forEach((m, i) => checkContentSize(m.content, typeof input === "string" ? "input" : `input[${i}].content`));
+  list.forEach((m, i) => checkContentSize(m.content, typeof input === "string" ? "input" : `input[${i}].content`, limits.contentBytes));
   return list;
 }
 
-/** Refuses content over LIMITS.contentBytes with 413: never truncated, never near the 2 MB row limit. */
-export function checkContentSize(content: string, param: string): void {
-  if (!fitsUtf8(content, LIMITS.contentBytes)) {
-    throw new TooLargeError(`${param} is larger than ${LIMITS.contentBytes} bytes (LIMITS.contentBytes).`, param);
+/** Refuses content over the configured contentBytes with 413: never truncated, never near the 2 MB row limit. */
+export function checkContentSize(content: string, param: string, contentBytes: number): void {
+  if (!fitsUtf8(content, contentBytes)) {
+    throw new TooLargeError(`${param} is larger than ${contentBytes} bytes (LIMITS.contentBytes).`, param);
   }
 }
 

@@ -2,6 +2,7 @@
 import OpenAI from "openai";
 import type { Env } from "../env.ts";
 import { ApiError } from "../errors.ts";
+import { settingsOf } from "../settings.ts";
 import { devEchoFetch } from "./devModel.ts";
 import { DEV_MODEL } from "./models.ts";
 import { normalizingFetch } from "./fetch.ts";
@@ -20,8 +21,7 @@ export interface Upstream {
  * development only. `baseFetch` is injectable so tests never reach a network.
  */
 export function upstreamFor(env: Env, baseFetch: typeof fetch = (i, init) => fetch(i, init)): Upstream {
-  const timeout = upstreamTimeoutMs(env);
-  const maxRetries = positiveInt(env.UPSTREAM_MAX_RETRIES, 2);
+  const { timeoutMs: timeout, maxRetries } = settingsOf(env).upstream;
   const make = (baseURL: string, apiKey: string, f: typeof fetch) =>
     new OpenAI({ baseURL, apiKey, fetch: normalizingFetch(f), timeout, maxRetries });
 
@@ -55,16 +55,6 @@ export function upstreamFor(env: Env, baseFetch: typeof fetch = (i, init) => fet
     null,
     "upstream_not_configured",
   );
-}
-
-/** How long to wait for the upstream: for its headers, and then between two chunks of a stream. */
-export function upstreamTimeoutMs(env: Env): number {
-  return positiveInt(env.UPSTREAM_TIMEOUT_MS, 60_000);
-}
-
-function positiveInt(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && value !== "" && Number.isInteger(n) && n >= 0 ? n : fallback;
 }
 
 let announced = false;

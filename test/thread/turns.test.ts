@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/errors.ts";
 import type { ThreadEvent } from "../../src/protocol/types.ts";
+import { settingsOf } from "../../src/settings.ts";
 import { upstreamFor } from "../../src/upstream/client.ts";
 import { EventLog } from "../../src/thread/events.ts";
 import type { ThreadStore } from "../../src/thread/store.ts";
@@ -19,7 +20,7 @@ function runner(store: ThreadStore, mock: MockUpstream) {
   const seen: ThreadEvent[] = [];
   events.subscribe((e) => seen.push(e));
   const upstream = upstreamFor(env, async (input, init) => mock.handle(new Request(input, init)));
-  const turns: TurnRunner = new TurnRunner({ store, events, env, thread: () => store.thread(), touched: async () => {}, upstream: () => upstream });
+  const turns: TurnRunner = new TurnRunner({ store, events, settings: settingsOf(env), thread: () => store.thread(), touched: async () => {}, upstream: () => upstream });
   return { turns, seen };
 }
 
