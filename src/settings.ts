@@ -5,6 +5,7 @@
  */
 import type { Env } from "./env.ts";
 import { DEFAULT_LIMITS, type Limits } from "./protocol/limits.ts";
+import { upstreamSettings } from "./upstream/client.ts";
 import { DEFAULT_MODEL } from "./upstream/models.ts";
 
 export interface Settings {
@@ -41,7 +42,7 @@ export function parseSettings(env: Partial<Env>): Settings {
   limits.contentBytes = Math.min(limits.contentBytes, HARD_CONTENT_MAX);
   return {
     limits: Object.freeze(limits),
-    upstream: { timeoutMs: nonNegativeInt(env.UPSTREAM_TIMEOUT_MS, 60_000), maxRetries: nonNegativeInt(env.UPSTREAM_MAX_RETRIES, 2) },
+    upstream: upstreamSettings(env),
     defaultModel: env.DEFAULT_MODEL ?? DEFAULT_MODEL,
   };
 }
@@ -53,9 +54,4 @@ export function settingsOf(env: Env): Settings {
   let s = parsed.get(env);
   if (!s) parsed.set(env, (s = parseSettings(env)));
   return s;
-}
-
-function nonNegativeInt(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && value !== "" && Number.isInteger(n) && n >= 0 ? n : fallback;
 }

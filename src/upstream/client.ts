@@ -2,7 +2,6 @@
 import OpenAI from "openai";
 import type { Env } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { settingsOf } from "../settings.ts";
 import { devEchoFetch } from "./devModel.ts";
 import { DEV_MODEL } from "./models.ts";
 import { normalizingFetch } from "./fetch.ts";
@@ -21,7 +20,7 @@ export interface Upstream {
  * development only. `baseFetch` is injectable so tests never reach a network.
  */
 export function upstreamFor(env: Env, baseFetch: typeof fetch = (i, init) => fetch(i, init)): Upstream {
-  const { timeoutMs: timeout, maxRetries } = settingsOf(env).upstream;
+  const { timeoutMs: timeout, maxRetries } = upstreamSettings(env);
   const make = (baseURL: string, apiKey: string, f: typeof fetch) =>
     new OpenAI({ baseURL, apiKey, fetch: normalizingFetch(f), timeout, maxRetries });
 
@@ -55,6 +54,16 @@ export function upstreamFor(env: Env, baseFetch: typeof fetch = (i, init) => fet
     null,
     "upstream_not_configured",
   );
+}
+
+/** UPSTREAM_TIMEOUT_MS and UPSTREAM_MAX_RETRIES, parsed (part of Settings: settings.ts). */
+export function upstreamSettings(env: Pick<Env, "UPSTREAM_TIMEOUT_MS" | "UPSTREAM_MAX_RETRIES">): { timeoutMs: number; maxRetries: number } {
+  return { timeoutMs: nonNegativeInt(env.UPSTREAM_TIMEOUT_MS, 60_000), maxRetries: nonNegativeInt(env.UPSTREAM_MAX_RETRIES, 2) };
+}
+
+function nonNegativeInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isInteger(n) && n >= 0 ? n : fallback;
 }
 
 let announced = false;
