@@ -14,6 +14,7 @@ import { remember, type IdempotencyKey } from "./idempotency.ts";
 import { ancestorHistory, buildPrompt, MAX_PINNED, threadHistory } from "./context.ts";
 import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
 import { byteStream, followEvents } from "./follow.ts";
+import { resolveSeq } from "./paging.ts";
 import { planTurn } from "./plan.ts";
 import { messageId, messageShape, seqOf, turnShape } from "./shapes.ts";
 import type { PromptRow, ThreadRow, ThreadStore } from "./store.ts";
@@ -106,10 +107,8 @@ export class Responses {
   /** The stored response of a turn; 404 if there is none or it was deleted. */
   retrieve(turnId: string): ResponseObject {
     const t = this.d.thread();
-    const seq = seqOf(turnId, "turn", t.id_prefix);
-    const row = seq === null ? null : this.d.store.response(seq);
-    const turnRow = seq === null ? null : this.d.store.turn(seq);
-    if (!row || row.deleted || !turnRow) throw new NotFoundError(`Response with id '${responseId(t.id, turnId)}' not found.`, "response_id");
+    const { row, turnRow } = resolveSeq(t, turnId, "turn", (seq) => this.storedResponse(seq),
+      () => new NotFoundError(`Response with id '${responseId(t.id, turnId)}' not found.`, "response_id"));
     const turn = turnShape(t, turnRow);
     const out = this.d.store.message(turnRow.output_seq);
     const reply = out ? outputItemOf(messageShape(t, out)) : null;
@@ -125,12 +124,17 @@ export class Responses {
 
   /** The seq of the turn of a stored response named as previous_response_id; 400 if there is none. */
   private parentSeq(t: ThreadRow, turnId: string): number {
-    const seq = seqOf(turnId, "turn", t.id_prefix);
-    const row = seq === null ? null : this.d.store.response(seq);
-    if (seq === null || !row || row.deleted) {
-      throw new BadRequestError(`Previous response with id '${responseId(t.id, turnId)}' not found.`, "previous_response_id");
-    }
-    return seq;
+    return resolveSeq(t, turnId, "turn", (seq) => {
+      const row = this.d.store.response(seq);
+      return row && !row.deleted ? seq : null;
+    }, () => new BadRequestError(`Previous response with id '${responseId(t.id, turnId)}' not found.`, "previous_response_id"));
+  }
+
+  /** A stored response that was not deleted, with its turn; null otherwise. */
+  private storedResponse(seq: number) {
+    const row = this.d.store.response(seq);
+    const turnRow = this.d.store.turn(seq);
+    return row && !row.deleted && turnRow ? { row, turnRow } : null;
   }
 
   /** Streams a stored response's events as the Responses API names them, until it ends. */
