@@ -67,9 +67,13 @@ describe("openai responses.parse() with a zod schema", () => {
 
   it("a reply that is not valid JSON for the schema fails, and no answer is stored in the conversation", async () => {
     const conv = await client.conversations.create({});
+    const mark = stack.mark();
     const failed = await client.responses.parse({ model: MODEL, conversation: conv.id, input: "Weather? [[json-invalid]]", text: { format } })
       .then((r) => r, (err: unknown) => err);
+    expect(stack.chatSince(mark), "the request was accepted and the upstream asked").toHaveLength(1);
     if (failed instanceof Error) {
+      // The request was valid: what failed is the reply, so not a 400.
+      expect(failed).not.toBeInstanceOf(OpenAI.BadRequestError);
       expect(failed.message).toMatch(/json/i);
     } else {
       expect(failed).toMatchObject({ status: "failed", error: { code: expect.any(String), message: expect.stringMatching(/json/i) } });
