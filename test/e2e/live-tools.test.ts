@@ -37,7 +37,9 @@ describe("WebSocket tool loop", () => {
 
     a.send({ type: "turn.create", request_id: "t1", input: '[[call get_weather {"city":"Lisbon"}]]', tools: [weather] });
     const ended = (f: any) => f.turn?.status === "requires_action" && /^turn\./.test(f.type) && f.type !== "turn.accepted";
-    for (const s of [a, b]) await s.waitFor(ended, "the turn ending requires_action", 15_000);
+    const first = await a.waitFor((f) => ended(f) || f.type === "error", "the turn ending requires_action", 15_000);
+    expect(first.type, JSON.stringify(first)).not.toBe("error");
+    await b.waitFor(ended, "the turn ending requires_action on the other socket", 15_000);
     const call = a.ofType("message.completed").map((f) => f.message).find((m) => m.tool_calls)?.tool_calls[0];
     expect(call).toMatchObject({ type: "function", function: { name: "get_weather", arguments: '{"city":"Lisbon"}' } });
     for (const s of [a, b]) {
