@@ -78,6 +78,7 @@ describe("images, references and the documented fields", () => {
   it("input_file is a clear 400; a non-https image URL is a 400", async () => {
     const f = await respond({ input: [{ role: "user", content: [{ type: "input_file", file_id: "file_1" }] }] });
     expect(f.status).toBe(400);
+    expect(errorOf(f).message).toContain("input_file");
     const h = await respond({ input: [{ role: "user", content: [{ type: "input_image", image_url: "http://169.254.169.254/x.png", detail: "auto" }] }] });
     expect(h.status).toBe(400);
     expect(mock.chatRequests()).toHaveLength(0);
