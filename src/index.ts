@@ -4,8 +4,8 @@ import type { Env } from "./env.ts";
 import { errorResponse, NotFoundError } from "./errors.ts";
 import { authenticate } from "./http/auth.ts";
 import type { AuthedRequest } from "./http/context.ts";
-import { ticketCreate, verifyTicket } from "./http/tickets.ts";
-import { applyLimitSettings } from "./protocol/limits.ts";
+import { ticketCreate } from "./http/tickets.ts";
+import { verifyTicket } from "./thread/tickets.ts";
 import { messageCreate, messageDelete, messageList, messageRetrieve } from "./http/messages.ts";
 import { chatCompletionCreate, embeddingCreate, modelList, modelRetrieve } from "./http/passthrough.ts";
 import { threadCreate, threadDelete, threadFork, threadList, threadRetrieve, threadUpdate } from "./http/threads.ts";
@@ -22,13 +22,12 @@ const router = Router<IRequest, [Env, ExecutionContext]>({
 });
 
 /**
- * Runs before every route: applies this deployment's limits and finds the
+ * Runs before every route: finds the
  * tenant. A WebSocket upgrade without an Authorization header may carry a
  * ticket instead; its tenant is read here and the ticket itself is checked
  * (and used up) by the thread's object.
  */
 async function authenticateRequest(req: IRequest, env: Env): Promise<void> {
-  applyLimitSettings(env as unknown as Record<string, unknown>);
   const authed = req as AuthedRequest;
   const url = new URL(req.url);
   const ticket = url.searchParams.get("ticket");

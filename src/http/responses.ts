@@ -7,11 +7,12 @@ import { ThreadId } from "../protocol/schemas.ts";
 import { parseResponseId } from "../responses/ids.ts";
 import { idempotencyOf, newObjectId, tenantOf, threadStub } from "./context.ts";
 import { listQueryWithInclude } from "./conversations.ts";
-import { parseBody, parseWith } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { parseBody } from "./parse.ts";
 import { SSE_HEADERS } from "./turns.ts";
 
 export async function responseCreate(req: IRequest, env: Env): Promise<Response> {
-  const body = await parseBody(req, ResponseCreate);
+  const body = await parseBody(req, env, ResponseCreate);
   const tenant = tenantOf(req, env);
   const idem = await idempotencyOf(req, body);
   if (body.conversation && body.previous_response_id) {

@@ -1,4 +1,6 @@
 /** Zod schemas and wire shapes of the OpenAI-compatible Conversations and Responses surface. */
+import type { Conversation as OpenAIConversation, Message as OpenAIMessage } from "openai/resources/conversations/conversations";
+import type { Response as OpenAIResponse } from "openai/resources/responses/responses";
 import { z } from "zod";
 import { ExpiresAfter, Instructions, Metadata, Text } from "./schemas.ts";
 
@@ -66,7 +68,7 @@ export type ResponseCreate = z.infer<typeof ResponseCreate>;
 /** Content part of an item on the wire. */
 export type ItemContent =
   | { type: "input_text"; text: string }
-  | { type: "output_text"; text: string; annotations: unknown[]; logprobs: unknown[] };
+  | { type: "output_text"; text: string; annotations: never[]; logprobs: never[] };
 
 /** A conversation or response item on the wire (messages only: this deployment has no tools). */
 export interface MessageItem {
@@ -75,6 +77,12 @@ export interface MessageItem {
   status: "completed" | "in_progress" | "incomplete";
   role: "user" | "assistant" | "system" | "developer";
   content: ItemContent[];
+}
+
+/** A reply as a response's output item: an assistant message of output text. */
+export interface OutputMessageItem extends MessageItem {
+  role: "assistant";
+  content: Extract<ItemContent, { type: "output_text" }>[];
 }
 
 export interface Conversation {
@@ -111,7 +119,7 @@ export interface ResponseObject {
   instructions: string | null;
   max_output_tokens: number | null;
   model: string;
-  output: MessageItem[];
+  output: OutputMessageItem[];
   output_text: string;
   parallel_tool_calls: boolean;
   previous_response_id: string | null;
@@ -133,3 +141,17 @@ export interface ResponseObject {
   metadata: Record<string, string>;
   user?: string;
 }
+
+/*
+ * The shapes above are checked against the openai package's own types where
+ * they are built (`satisfies` in thread/conversations.ts and responses/shape.ts),
+ * so a field that drifts from what the SDK reads fails the typecheck.
+ */
+export type { OpenAIConversation, OpenAIMessage };
+
+/**
+ * The Response fields the SDK's type can check. Left out: `error` (our codes,
+ * such as upstream_error, are not in OpenAI's code enum) and `usage` (null
+ * while a response runs, where the SDK's type has it optional).
+ */
+export type CheckedResponse = Pick<OpenAIResponse, Exclude<keyof ResponseObject & keyof OpenAIResponse, "error" | "usage">>;

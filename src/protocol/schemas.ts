@@ -1,7 +1,7 @@
 /** Zod schemas of every HTTP input; each is also the TypeScript type of what it parses. */
 import { z } from "zod";
 import { fitsUtf8 } from "../encoding.ts";
-import { LIMITS } from "./limits.ts";
+import { DEFAULT_LIMITS as LIMITS } from "./limits.ts";
 
 
 /**
@@ -11,9 +11,12 @@ import { LIMITS } from "./limits.ts";
  */
 export const Text = () => z.string().refine((s) => s.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
 
+/** The characters and length of a thread ID (response IDs carry one too: responses/ids.ts). */
+export const THREAD_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
 export const ThreadId = z
   .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, "must be 1-128 characters of A-Za-z0-9_.:-")
+  .regex(THREAD_ID_PATTERN, "must be 1-128 characters of A-Za-z0-9_.:-")
   // URLs drop "." and ".." path segments, so such an ID could never be reached again.
   .refine((s) => !/^\.+$/.test(s), "must not consist of dots only");
 
@@ -125,14 +128,8 @@ export type ListQuery = z.infer<typeof ListQuery>;
 
 /** WebSocket client frames (DESIGN.md, "WebSocket protocol"); parsed before anything is stored or broadcast. */
 export const ClientFrame = z.discriminatedUnion("type", [
-  z.strictObject({
-    type: z.literal("turn.create"),
-    request_id: z.string().min(1).max(256).optional(),
-    input: TurnCreate.shape.input,
-    model: Model.optional(),
-    params: Params.optional(),
-    strategy: Strategy.optional(),
-  }),
+  // A turn.create frame is a TurnCreate body (streaming aside: a socket always gets the events).
+  TurnCreate.omit({ stream: true }).extend({ type: z.literal("turn.create"), request_id: z.string().min(1).max(256).optional() }),
   z.strictObject({ type: z.literal("turn.cancel"), turn_id: z.string().min(1).max(256), request_id: z.string().min(1).max(256).optional() }),
   z.strictObject({ type: z.literal("ping"), request_id: z.string().max(256).optional() }),
 ]);

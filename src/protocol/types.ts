@@ -91,3 +91,23 @@ export type ThreadEvent =
 
 /** A ThreadEvent before the log gives it its seq and thread_id. */
 export type NewEvent = ThreadEvent extends infer E ? (E extends ThreadEvent ? Omit<E, "seq" | "thread_id"> : never) : never;
+
+/** What a DELETE answers. */
+export type Deleted<T extends string> = { id: string; object: T; deleted: true };
+
+/** The error object of an OpenAI-shaped error body. */
+export interface ErrorObject {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+}
+
+/** Every frame the server sends on a thread's WebSocket: the thread's events, and the answers to client frames. */
+export type ServerFrame =
+  | ThreadEvent
+  | { type: "thread.snapshot"; seq: number; thread: Thread; messages: Message[]; has_more: boolean }
+  | { type: "pong"; request_id: string | null }
+  | { type: "turn.accepted"; request_id: string | null; turn: Turn }
+  | { type: "turn.cancel.result"; request_id: string | null; turn: Turn }
+  | { type: "error"; request_id: string | null; error: ErrorObject };

@@ -5,7 +5,6 @@ import type { ResponseObject, ResponseRequest } from "../protocol/openai.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { newProgress, readReply } from "../upstream/reply.ts";
-import { LIMITS } from "../protocol/limits.ts";
 import { ResponseEventWriter } from "./events.ts";
 import { responseObject } from "./shape.ts";
 
@@ -15,6 +14,8 @@ export interface EphemeralRequest {
   upstream: Upstream;
   /** How long the upstream's stream may stay silent (UPSTREAM_TIMEOUT_MS). */
   idleMs: number;
+  /** The longest reply kept (the configured contentBytes). */
+  maxBytes: number;
   messages: ChatMessage[];
   model: string;
   maxTokens: number;
@@ -41,7 +42,7 @@ async function generate(r: EphemeralRequest, onStart: (id: string, itemId: strin
   try {
     await readReply(r.upstream.client,
       { ...r.sampling, model: r.model, messages: r.messages, max_tokens: r.maxTokens, stream: true, stream_options: { include_usage: true } },
-      p, { idleMs: r.idleMs, maxBytes: LIMITS.contentBytes, onDelta });
+      p, { idleMs: r.idleMs, maxBytes: r.maxBytes, onDelta });
   } catch (err) {
     error = mapUpstreamError(err);
   }

@@ -5,6 +5,7 @@
  */
 import { b64url, unb64urlText } from "../encoding.ts";
 import { BadRequestError } from "../errors.ts";
+import { THREAD_ID_PATTERN } from "../protocol/schemas.ts";
 
 /** The response ID of a thread's turn (turnId is `turn_<suffix>`). */
 export function responseId(threadId: string, turnId: string): string {
@@ -16,7 +17,7 @@ export function parseResponseId(id: string): { threadId: string; turnId: string 
   const m = /^resp_([0-9a-z]+)_([A-Za-z0-9_-]+)$/.exec(id);
   if (!m) return null;
   const threadId = unb64urlText(m[2]!);
-  if (!threadId || !/^[A-Za-z0-9_.:-]{1,128}$/.test(threadId)) return null;
+  if (!threadId || !THREAD_ID_PATTERN.test(threadId)) return null;
   return { threadId, turnId: `turn_${m[1]}` };
 }
 

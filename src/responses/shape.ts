@@ -1,15 +1,20 @@
 /** Building OpenAI's Response object and message items from what a thread stores. */
-import type { ItemContent, MessageItem, ResponseObject, ResponseRequest, ResponseStatus } from "../protocol/openai.ts";
+import type { CheckedResponse, MessageItem, OpenAIMessage, OutputMessageItem, ResponseObject, ResponseRequest, ResponseStatus } from "../protocol/openai.ts";
 import type { Message, Turn } from "../protocol/types.ts";
 
 /** A stored message as a Responses/Conversations message item. */
 export function itemOf(m: Pick<Message, "id" | "role" | "content" | "status"> & { item_role?: string }): MessageItem {
   const role = (m.item_role ?? (m.role === "tool" ? "user" : m.role)) as MessageItem["role"];
-  const content: ItemContent[] = role === "assistant"
-    ? [{ type: "output_text", text: m.content, annotations: [], logprobs: [] }]
-    : [{ type: "input_text", text: m.content }];
+  if (role === "assistant") return outputItemOf(m);
   const status = m.status === "failed" ? "incomplete" : m.status;
-  return { type: "message", id: m.id, status, role, content };
+  return { type: "message", id: m.id, status, role, content: [{ type: "input_text", text: m.content }] } satisfies OpenAIMessage;
+}
+
+/** A reply message as a response's output item: an assistant message of output text. */
+export function outputItemOf(m: Pick<Message, "id" | "content" | "status">): OutputMessageItem {
+  const status = m.status === "failed" ? "incomplete" : m.status;
+  return { type: "message", id: m.id, status, role: "assistant",
+    content: [{ type: "output_text", text: m.content, annotations: [], logprobs: [] }] } satisfies OpenAIMessage;
 }
 
 const STATUS: Record<Turn["status"], ResponseStatus> = {
@@ -19,7 +24,7 @@ const STATUS: Record<Turn["status"], ResponseStatus> = {
 
 /** The Response object for a turn, its request and its reply (if written yet). */
 export function responseObject(id: string, turn: Pick<Turn, "status" | "model" | "usage" | "error" | "created_at">,
-  req: ResponseRequest, reply: MessageItem | null): ResponseObject {
+  req: ResponseRequest, reply: OutputMessageItem | null): ResponseObject {
   const text = reply?.content.map((c) => c.text).join("") ?? "";
   const usage = turn.usage
     ? {
@@ -38,5 +43,5 @@ export function responseObject(id: string, turn: Pick<Turn, "status" | "model" |
     store: req.store, temperature: req.temperature, top_p: req.top_p, text: { format: { type: "text" } },
     tool_choice: "auto", tools: [], truncation: "disabled", usage, metadata: req.metadata,
     ...(req.user ? { user: req.user } : {}),
-  };
+  } satisfies CheckedResponse & ResponseObject;
 }

@@ -1,7 +1,7 @@
 /** The context builder: which messages go upstream for a turn (DESIGN.md, storage rules). */
 import type OpenAI from "openai";
 import type { PromptRow, ThreadStore } from "./store.ts";
-import { estimateTokens } from "./tokens.ts";
+import { estimateTokens } from "../upstream/tokens.ts";
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 

@@ -1,20 +1,24 @@
 /** The Responses API inside a ThreadObject: a response is a turn, stored with what its request asked for. */
 import { BadRequestError, NotFoundError } from "../errors.ts";
-import type { MessageItemInput, ResponseCreate, ResponseObject, ResponseRequest } from "../protocol/openai.ts";
+import type { ResponseCreate, ResponseObject, ResponseRequest } from "../protocol/openai.ts";
 import type { MessageCreate, TurnCreate } from "../protocol/schemas.ts";
 import type { TurnResult } from "../protocol/types.ts";
 import { ephemeralResponse, ephemeralStream } from "../responses/ephemeral.ts";
 import { ResponseEventWriter } from "../responses/events.ts";
 import { responseId } from "../responses/ids.ts";
-import { itemOf, responseObject } from "../responses/shape.ts";
+import { outputItemOf, responseObject } from "../responses/shape.ts";
+import type { Settings } from "../settings.ts";
 import type { Upstream } from "../upstream/client.ts";
+import { messageFromItem } from "./conversations.ts";
 import { remember, type IdempotencyKey } from "./idempotency.ts";
-import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { ancestorHistory, buildPrompt, MAX_PINNED, threadHistory } from "./context.ts";
 import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
+import { byteStream, followEvents } from "./follow.ts";
+import { resolveSeq } from "./paging.ts";
+import { planTurn } from "./plan.ts";
 import { messageId, messageShape, seqOf, turnShape } from "./shapes.ts";
 import type { PromptRow, ThreadRow, ThreadStore } from "./store.ts";
-import { estimateTokens } from "./tokens.ts";
+import { estimateTokens } from "../upstream/tokens.ts";
 import type { TurnRunner } from "./turns.ts";
 
 /** Where a response's history comes from: the conversation this object is, or a chain of responses in it. */
@@ -26,18 +30,11 @@ export interface ResponsesDeps {
   events: EventLog;
   thread(): ThreadRow;
   upstream(): Upstream;
-  /** UPSTREAM_TIMEOUT_MS: how long a reply's stream may stay silent. */
-  idleMs: number;
+  /** This deployment's settings: the upstream timeout, the longest reply, the default model. */
+  settings: Settings;
   /** The turn's result once it has ended (a failed turn throws its error). */
   turnResult(seq: number): Promise<TurnResult>;
   waitUntil(p: Promise<unknown>): void;
-}
-
-/** A Responses message item as the thread message it is stored as: developer becomes system, remembered in extra. */
-export function messageFromItem(item: MessageItemInput): { message: MessageCreate; extra: string | null } {
-  const content = typeof item.content === "string" ? item.content : item.content.map((p) => p.text).join("");
-  if (item.role === "developer") return { message: { role: "system", content }, extra: JSON.stringify({ item_role: "developer" }) };
-  return { message: { role: item.role, content }, extra: null };
 }
 
 export class Responses {
@@ -61,7 +58,7 @@ export class Responses {
       const store = this.d.store;
       const past = mode.kind === "conversation" ? threadHistory(store, Number.MAX_SAFE_INTEGER) : ancestorHistory(store, parent);
       const pinned = mode.kind === "conversation" ? store.leadingSystem(MAX_PINNED) : [];
-      return runEphemeral(this.d.upstream(), this.d.idleMs, body, { inputs, request, params }, instructions, past, pinned);
+      return runEphemeral(this.d.upstream(), this.d.settings, body, { inputs, request, params }, instructions, past, pinned);
     }
 
     const turnBody: TurnCreate = { input: inputs.map((i) => i.message), model: body.model ?? undefined, params };
@@ -94,30 +91,27 @@ export class Responses {
     }
     await this.d.turns.whenDone(seq)?.catch(() => {});
     const r = this.retrieve(turnId);
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    const out = new ResponseEventWriter((b) => void writer.write(b).catch(() => {}));
-    out.created({ ...r, status: "in_progress", output: [], output_text: "", usage: null });
+    const out = byteStream();
+    const frames = new ResponseEventWriter(out.write);
+    frames.created({ ...r, status: "in_progress", output: [], output_text: "", usage: null });
     const item = r.output[0];
     if (item) {
-      out.itemAdded(item.id);
-      out.delta(item.content.map((c) => c.text).join(""));
+      frames.itemAdded(item.id);
+      frames.delta(item.content.map((c) => c.text).join(""));
     }
-    out.finished(r);
-    void writer.close().catch(() => {});
-    return readable;
+    frames.finished(r);
+    out.close();
+    return out.readable;
   }
 
   /** The stored response of a turn; 404 if there is none or it was deleted. */
   retrieve(turnId: string): ResponseObject {
     const t = this.d.thread();
-    const seq = seqOf(turnId, "turn", t.id_prefix);
-    const row = seq === null ? null : this.d.store.response(seq);
-    const turnRow = seq === null ? null : this.d.store.turn(seq);
-    if (!row || row.deleted || !turnRow) throw new NotFoundError(`Response with id '${responseId(t.id, turnId)}' not found.`, "response_id");
+    const { row, turnRow } = resolveSeq(t, turnId, "turn", (seq) => this.storedResponse(seq),
+      () => new NotFoundError(`Response with id '${responseId(t.id, turnId)}' not found.`, "response_id"));
     const turn = turnShape(t, turnRow);
     const out = this.d.store.message(turnRow.output_seq);
-    const reply = out ? itemOf(messageShape(t, out)) : null;
+    const reply = out ? outputItemOf(messageShape(t, out)) : null;
     return responseObject(responseId(t.id, turn.id), turn, JSON.parse(row.request) as ResponseRequest, reply);
   }
 
@@ -130,12 +124,17 @@ export class Responses {
 
   /** The seq of the turn of a stored response named as previous_response_id; 400 if there is none. */
   private parentSeq(t: ThreadRow, turnId: string): number {
-    const seq = seqOf(turnId, "turn", t.id_prefix);
-    const row = seq === null ? null : this.d.store.response(seq);
-    if (seq === null || !row || row.deleted) {
-      throw new BadRequestError(`Previous response with id '${responseId(t.id, turnId)}' not found.`, "previous_response_id");
-    }
-    return seq;
+    return resolveSeq(t, turnId, "turn", (seq) => {
+      const row = this.d.store.response(seq);
+      return row && !row.deleted ? seq : null;
+    }, () => new BadRequestError(`Previous response with id '${responseId(t.id, turnId)}' not found.`, "previous_response_id"));
+  }
+
+  /** A stored response that was not deleted, with its turn; null otherwise. */
+  private storedResponse(seq: number) {
+    const row = this.d.store.response(seq);
+    const turnRow = this.d.store.turn(seq);
+    return row && !row.deleted && turnRow ? { row, turnRow } : null;
   }
 
   /** Streams a stored response's events as the Responses API names them, until it ends. */
@@ -144,34 +143,26 @@ export class Responses {
     const turnRow = this.d.store.turn(seq)!;
     const turnId = turnShape(t, turnRow).id;
     const replyId = messageId(t.id_prefix, turnRow.output_seq);
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    let open = true;
-    const out = new ResponseEventWriter((b) => {
-      if (open) writer.write(b).catch(() => (open = false));
-    });
-    // A response that is not a background one is announced in progress, even while its turn waits its turn.
-    out.created({ ...this.retrieve(turnId), status: "in_progress" });
-    // The turn runs after this synchronous block, so subscribing here misses nothing.
-    const unsubscribe = this.d.events.subscribe((e) => {
-      if (e.type === "thread.deleted") {
-        unsubscribe();
-        open = false;
-        writer.close().catch(() => {});
-        return;
-      }
-      if (turnOfEvent(e) !== turnId) return;
-      if (e.type === "message.created" && e.message.id === replyId) out.itemAdded(replyId);
-      else if (e.type === "message.delta") out.delta(e.delta);
-      else if (isTurnEnd(e)) {
-        unsubscribe();
-        out.finished(this.retrieve(turnId));
-        open = false;
-        writer.close().catch(() => {});
-      }
-    });
+    // The turn runs after this synchronous block, so following from the log's end misses nothing.
+    const stream = followEvents(this.d.events, {
+      after: this.d.events.lastSeq(),
+      filter: (e) => turnOfEvent(e) === turnId,
+      until: isTurnEnd,
+      idle: () => false,
+    }, (write) => {
+      const out = new ResponseEventWriter(write);
+      return {
+        // A response that is not a background one is announced in progress, even while its turn waits its turn.
+        start: () => out.created({ ...this.retrieve(turnId), status: "in_progress" }),
+        event: (e) => {
+          if (e.type === "message.created" && e.message.id === replyId) out.itemAdded(replyId);
+          else if (e.type === "message.delta") out.delta(e.delta);
+          else if (isTurnEnd(e)) out.finished(this.retrieve(turnId));
+        },
+      };
+    })!;
     this.d.waitUntil(this.d.turns.whenDone(seq)?.catch(() => {}) ?? Promise.resolve());
-    return readable;
+    return stream;
   }
 }
 
@@ -208,10 +199,10 @@ function prepare(body: ResponseCreate, model: string, conversationId: string | n
 }
 
 /** store:false: the history in `past` (newest first) is read, never written, and the answer comes straight from the upstream. */
-function runEphemeral(upstream: Upstream, idleMs: number, body: ResponseCreate, { inputs, request, params }: Prepared,
+function runEphemeral(upstream: Upstream, settings: Settings, body: ResponseCreate, { inputs, request, params }: Prepared,
   instructions: string | null, past: Iterable<PromptRow>, pinned: PromptRow[]): Promise<ResponseObject> | ReadableStream<Uint8Array> {
-  const model = upstream.dev ? DEV_MODEL : request.model;
-  const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
+  const plan = planTurn({ dev: upstream.dev, model: request.model, params, instructions,
+    inputs: () => inputs.map((m) => m.message.content), maxTokensParam: "max_output_tokens" });
   const input: PromptRow[] = inputs.map((m, i) => ({
     seq: -i, role: m.message.role, content: m.message.content, tokens: estimateTokens(m.message.content), extra: null,
   })).reverse();
@@ -219,17 +210,17 @@ function runEphemeral(upstream: Upstream, idleMs: number, body: ResponseCreate, 
     yield* input;
     yield* past;
   }
-  const prompt = buildPrompt(history(), { instructions, budget: contextWindow(model) - maxTokens, pinned });
+  const prompt = buildPrompt(history(), { instructions, budget: plan.budget, pinned });
   if (prompt.included < input.length) {
     throw new BadRequestError(`The input does not fit the model's context window.`, "input", "context_length_exceeded");
   }
-  const { max_tokens: _, ...sampling } = params;
-  const r = { upstream, idleMs, messages: prompt.messages, model, maxTokens, sampling, request: { ...request, model } };
+  const r = { upstream, idleMs: settings.upstream.timeoutMs, maxBytes: settings.limits.contentBytes, messages: prompt.messages, model: plan.model, maxTokens: plan.maxTokens, sampling: plan.sampling,
+    request: { ...request, model: plan.model } };
   return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
 }
 
 /** A store:false response with no history: nothing to read, nothing written, not even a schema. */
-export function ephemeralWithoutHistory(upstream: Upstream, idleMs: number, body: ResponseCreate, defaultModel: string):
+export function ephemeralWithoutHistory(upstream: Upstream, settings: Settings, body: ResponseCreate):
   Promise<ResponseObject> | ReadableStream<Uint8Array> {
-  return runEphemeral(upstream, idleMs, body, prepare(body, body.model ?? defaultModel, null), body.instructions ?? null, [], []);
+  return runEphemeral(upstream, settings, body, prepare(body, body.model ?? settings.defaultModel, null), body.instructions ?? null, [], []);
 }

@@ -1,30 +1,33 @@
 /** Turn lifecycle inside a ThreadObject: write the input, queue, call upstream, write the reply once. */
 import { fitsUtf8 } from "../encoding.ts";
-import type { Env } from "../env.ts";
 import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError } from "../errors.ts";
-import { LIMITS } from "../protocol/limits.ts";
+import type { Limits } from "../protocol/limits.ts";
+import type { Settings } from "../settings.ts";
 import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
 import type { Message, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
-import { upstreamFor, upstreamTimeoutMs, type Upstream } from "../upstream/client.ts";
+import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { newProgress, readReply } from "../upstream/reply.ts";
-import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
+import { planTurn, type TurnPlan } from "./plan.ts";
 import { messageShape, turnShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
-import { estimateTokens } from "./tokens.ts";
+import { estimateTokens } from "../upstream/tokens.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
 export interface TurnHost {
   store: ThreadStore;
   events: EventLog;
-  env: Env;
+  /** This deployment's settings (limits, upstream timeout). */
+  settings: Settings;
   /** The thread row, or null once the thread has been deleted. */
   thread(): ThreadRow | null;
   /** Called after a turn ends, to refresh the tenant's directory entry. */
   touched(): Promise<void>;
+  /** The upstream client (injected: built once per object from configuration, or a test's). */
+  upstream(): Upstream;
 }
 
 /** What a finished turn produced: its final shape, its reply, and the error if it failed. */
@@ -47,6 +50,17 @@ export interface TurnOptions {
   written?: (turnSeq: number) => void;
 }
 
+/** How a turn ended, for finish(): what was read of the reply, and the error if it failed. */
+interface TurnEnd {
+  status: TurnStatus;
+  usage?: { input_tokens: number; output_tokens: number } | null;
+  /** The reply's text so far (default: none). */
+  text?: string;
+  error?: ApiError | null;
+  /** The model that answered (default: the one the turn was queued with). */
+  model?: string | null;
+}
+
 interface Running {
   seq: number;
   abort: AbortController;
@@ -60,14 +74,7 @@ export class TurnRunner {
   /** Turns queued or running, by seq: what a cancel or an idempotent retry waits for. */
   private readonly inflight = new Map<number, Promise<TurnOutcome>>();
 
-  private client: Upstream | null = null;
-
   constructor(private readonly host: TurnHost) {}
-
-  /** The upstream client, built once per object instance (configuration does not change while it lives). */
-  upstreamClient(): Upstream {
-    return (this.client ??= upstreamFor(this.host.env));
-  }
 
   /** True while a turn is queued or running. */
   get busy(): boolean {
@@ -91,24 +98,15 @@ export class TurnRunner {
     const strategy = body.strategy ?? "enqueue";
     if (strategy === "reject" && this.busy) throw new ConflictError("A turn is already running on this thread.", "thread_busy");
 
-    const upstream = this.upstreamClient();
-    const model = upstream.dev ? DEV_MODEL : (body.model ?? thread.model);
-    const params: Params = { ...(JSON.parse(thread.params) as Params), ...body.params };
-    const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
-    const window = contextWindow(model);
-    if (maxTokens >= window) {
-      throw new BadRequestError(`max_tokens (${maxTokens}) must be below the model's context window of ${window} tokens.`, "params.max_tokens");
-    }
-    const inputs = normalizeInput(body.input);
-    const inputTokens = inputs.reduce((n, m) => n + estimateTokens(m.content), 0);
+    const dev = this.host.upstream().dev;
+    let inputs: MessageCreate[] = [];
     const instructions = opts.instructions !== undefined ? opts.instructions : thread.instructions;
-    const budget = window - maxTokens - (instructions ? estimateTokens(instructions) : 0);
-    if (inputTokens > budget) {
-      throw new BadRequestError(
-        `The input is about ${inputTokens} tokens; the model ${model} has room for ${budget} after the instructions and max_tokens.`,
-        "input", "context_length_exceeded",
-      );
-    }
+    const plan = planTurn({
+      dev, model: body.model ?? thread.model,
+      params: { ...(JSON.parse(thread.params) as Params), ...body.params },
+      instructions, maxTokensParam: "params.max_tokens",
+      inputs: () => (inputs = normalizeInput(body.input, this.host.settings.limits)).map((m) => m.content),
+    });
     if (strategy === "interrupt" && this.running) this.abortRunning();
 
     const t = now();
@@ -116,7 +114,7 @@ export class TurnRunner {
     const outputSeq = first + inputs.length;
     const turnSeq = store.allocateTurn();
     const turnRow = { seq: turnSeq, status: "queued" as TurnStatus, input_first: first, input_last: outputSeq - 1,
-      output_seq: outputSeq, model, usage: null, error: null, created_at: t, completed_at: null };
+      output_seq: outputSeq, model: plan.model, usage: null, error: null, created_at: t, completed_at: null };
     store.insertTurn(turnRow);
     const written = inputs.map((m, i) =>
       sentMessageRow(m, { seq: first + i, turn: turnSeq, created_at: t, extra: opts.extras?.[i] ?? extraOf(m), branch: opts.branch }));
@@ -129,7 +127,7 @@ export class TurnRunner {
     for (const row of written) events.emit({ type: "message.created", message: messageShape(thread, row) });
 
     this.pending++;
-    const done = this.chain.then(() => this.run(turnSeq, { model, params, maxTokens, budget: window - maxTokens, instructions, chainParent: opts.chainParent }));
+    const done = this.chain.then(() => this.run(turnSeq, plan, { instructions, chainParent: opts.chainParent }));
     const settled = done.finally(() => {
       this.pending--;
       this.inflight.delete(turnSeq);
@@ -153,7 +151,7 @@ export class TurnRunner {
     const done = this.inflight.get(seq);
     if (!done) return;
     if (this.running?.seq === seq) this.abortRunning();
-    else if (this.host.store.turn(seq)?.status === "queued") await this.finish(seq, "cancelled", null, "", null, null);
+    else if (this.host.store.turn(seq)?.status === "queued") await this.finish(seq, { status: "cancelled" });
     await done.catch(() => {});
   }
 
@@ -161,8 +159,7 @@ export class TurnRunner {
     this.running?.abort.abort();
   }
 
-  private async run(seq: number, plan: { model: string; params: Params; maxTokens: number; budget: number;
-    instructions: string | null; chainParent: number | null | undefined }): Promise<TurnOutcome> {
+  private async run(seq: number, plan: TurnPlan, how: { instructions: string | null; chainParent: number | null | undefined }): Promise<TurnOutcome> {
     const { store, events } = this.host;
     const thread = this.host.thread();
     const turnRow = store.turn(seq);
@@ -181,32 +178,31 @@ export class TurnRunner {
 
     const p = newProgress();
     try {
-      const history = plan.chainParent === undefined
+      const history = how.chainParent === undefined
         ? threadHistory(store, turnRow.output_seq)
-        : chainHistory(store, turnRow, plan.chainParent);
-      const pinned = plan.chainParent === undefined ? store.leadingSystem(MAX_PINNED) : [];
-      const prompt = buildPrompt(history, { instructions: plan.instructions, budget: plan.budget, pinned });
-      const { max_tokens: _, ...sampling } = plan.params;
-      await readReply(this.upstreamClient().client,
-        { ...sampling, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens, stream: true,
+        : chainHistory(store, turnRow, how.chainParent);
+      const pinned = how.chainParent === undefined ? store.leadingSystem(MAX_PINNED) : [];
+      const prompt = buildPrompt(history, { instructions: how.instructions, budget: plan.budget, pinned });
+      await readReply(this.host.upstream().client,
+        { ...plan.sampling, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens, stream: true,
           stream_options: { include_usage: true } },
         p,
-        { signal: abort.signal, idleMs: upstreamTimeoutMs(this.host.env), maxBytes: LIMITS.contentBytes,
+        { signal: abort.signal, idleMs: this.host.settings.upstream.timeoutMs, maxBytes: this.host.settings.limits.contentBytes,
           onDelta: (delta) => events.emit({ type: "message.delta", message_id: reply.id, turn_id: turnId, delta }) });
-      if (abort.signal.aborted) return await this.finish(seq, "cancelled", p.usage, p.text, null, plan.model);
+      if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
       const usage = p.usage ?? { input_tokens: prompt.tokens, output_tokens: estimateTokens(p.text) };
-      return await this.finish(seq, p.finish === "length" ? "incomplete" : "completed", usage, p.text, null, plan.model);
+      return await this.finish(seq, { status: p.finish === "length" ? "incomplete" : "completed", usage, text: p.text, model: plan.model });
     } catch (err) {
-      if (abort.signal.aborted) return await this.finish(seq, "cancelled", p.usage, p.text, null, plan.model);
-      return await this.finish(seq, "failed", p.usage, p.text, mapUpstreamError(err), plan.model);
+      if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
+      return await this.finish(seq, { status: "failed", usage: p.usage, text: p.text, error: mapUpstreamError(err), model: plan.model });
     } finally {
       this.running = null;
     }
   }
 
   /** Writes the reply once (if there is any text, or the turn completed), closes the turn and emits its end. */
-  private async finish(seq: number, status: TurnStatus, usage: { input_tokens: number; output_tokens: number } | null,
-    text: string, error: ApiError | null, model: string | null): Promise<TurnOutcome> {
+  private async finish(seq: number, end: TurnEnd): Promise<TurnOutcome> {
+    const { status, usage = null, text = "", error = null, model = null } = end;
     const { store, events } = this.host;
     const thread = this.host.thread();
     const turnRow = store.turn(seq);
@@ -252,19 +248,19 @@ function deletedOutcome(): TurnOutcome {
 }
 
 /** A turn's input as messages: a string is one user message. */
-function normalizeInput(input: TurnCreate["input"]): MessageCreate[] {
+function normalizeInput(input: TurnCreate["input"], limits: Readonly<Limits>): MessageCreate[] {
   const list: MessageCreate[] = typeof input === "string" ? [{ role: "user", content: input }] : input;
-  if (list.length > LIMITS.messagesPerInput) {
-    throw new TooLargeError(`input has ${list.length} messages; the limit is ${LIMITS.messagesPerInput} (LIMITS.messagesPerInput).`, "input");
+  if (list.length > limits.messagesPerInput) {
+    throw new TooLargeError(`input has ${list.length} messages; the limit is ${limits.messagesPerInput} (LIMITS.messagesPerInput).`, "input");
   }
-  list.forEach((m, i) => checkContentSize(m.content, typeof input === "string" ? "input" : `input[${i}].content`));
+  list.forEach((m, i) => checkContentSize(m.content, typeof input === "string" ? "input" : `input[${i}].content`, limits.contentBytes));
   return list;
 }
 
-/** Refuses content over LIMITS.contentBytes with 413: never truncated, never near the 2 MB row limit. */
-export function checkContentSize(content: string, param: string): void {
-  if (!fitsUtf8(content, LIMITS.contentBytes)) {
-    throw new TooLargeError(`${param} is larger than ${LIMITS.contentBytes} bytes (LIMITS.contentBytes).`, param);
+/** Refuses content over the configured contentBytes with 413: never truncated, never near the 2 MB row limit. */
+export function checkContentSize(content: string, param: string, contentBytes: number): void {
+  if (!fitsUtf8(content, contentBytes)) {
+    throw new TooLargeError(`${param} is larger than ${contentBytes} bytes (LIMITS.contentBytes).`, param);
   }
 }
 

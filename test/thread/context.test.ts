@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { buildPrompt, threadHistory } from "../../src/thread/context.ts";
 import { ThreadStore } from "../../src/thread/store.ts";
-import { estimateTokens } from "../../src/thread/tokens.ts";
+import { estimateTokens } from "../../src/upstream/tokens.ts";
 import { api, createThread, threadStubFor, useMockUpstream } from "../helpers.ts";
 
 const mock = useMockUpstream();
