@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { FunctionName } from "./tools.ts";
-import { Text } from "./schemas.ts";
+import { Text } from "./text.ts";
 
 /** Image detail as chat accepts it; Responses adds "original" (sent upstream as "high"). */
 export const ImageDetail = z.enum(["auto", "low", "high"]);
@@ -57,6 +57,11 @@ export const OutputTextPart = z.strictObject({
 });
 export const RefusalPart = z.strictObject({ type: z.literal("refusal"), refusal: Text() });
 
+/** `input_file` needs OpenAI's Files API (or fetching files), which this server does not have: a clear 400. */
+export const InputFilePart = z.looseObject({ type: z.literal("input_file") }).superRefine((_, ctx) => {
+  ctx.addIssue({ code: "custom", message: "input_file parts are not supported here (there is no Files API): send the text as input_text, or an image as input_image" });
+});
+
 export const InputContentPart = z.discriminatedUnion("type", [InputTextPart, InputImagePart]);
 export type InputContentPart = z.infer<typeof InputContentPart>;
 
@@ -76,7 +81,7 @@ export const MessageItem = z.strictObject({
   type: z.literal("message").optional(),
   id: ItemId.optional(),
   role: z.enum(["user", "assistant", "system", "developer"]),
-  content: z.union([Text(), z.array(z.discriminatedUnion("type", [InputTextPart, InputImagePart, OutputTextPart, RefusalPart])).min(1, "must not be empty")]),
+  content: z.union([Text(), z.array(z.discriminatedUnion("type", [InputTextPart, InputImagePart, OutputTextPart, RefusalPart, InputFilePart])).min(1, "must not be empty")]),
   status: ItemStatus.optional(),
   phase: z.enum(["commentary", "final_answer"]).nullable().optional(),
 }).superRefine((m, ctx) => {

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { jsonSchemaProblem } from "./jsonschema.ts";
-import { Text } from "./schemas.ts";
+import { Text } from "./text.ts";
 
 /** Most tools one request may define: OpenAI's documented limit for both APIs. */
 export const MAX_TOOLS = 128;

@@ -27,3 +27,25 @@ export function requireResponseId(id: string, param: string): { threadId: string
   if (!parsed) throw new BadRequestError(`'${id.slice(0, 80)}' is not a valid response id.`, param);
   return parsed;
 }
+
+/** The kinds of Responses items a stored message becomes: its text, a call it made, a call's output, its reasoning. */
+export type ItemKind = "msg" | "fc" | "fco" | "rs";
+
+/**
+ * The Responses item ID of a stored message (messageId is `msg_<suffix>`):
+ * `<kind>_<suffix>[-<call index>]_<base64url(thread id)>`. Like a response ID it
+ * names its object, so an `item_reference` finds its item with no global index,
+ * even in a request with neither previous_response_id nor conversation.
+ */
+export function itemId(kind: ItemKind, threadId: string, messageId: string, index?: number): string {
+  return `${kind}_${messageId.slice("msg_".length)}${index === undefined ? "" : `-${index}`}_${b64url(threadId)}`;
+}
+
+/** The thread, message and call index an item ID names, or null if it is not one of ours. */
+export function parseItemId(id: string): { kind: ItemKind; threadId: string; messageId: string; index: number | null } | null {
+  const m = /^(msg|fco|fc|rs)_([0-9a-z]+)(?:-(\d{1,3}))?_([A-Za-z0-9_-]+)$/.exec(id);
+  if (!m) return null;
+  const threadId = unb64urlText(m[4]!);
+  if (!threadId || !THREAD_ID_PATTERN.test(threadId)) return null;
+  return { kind: m[1] as ItemKind, threadId, messageId: `msg_${m[2]}`, index: m[3] === undefined ? null : Number(m[3]) };
+}

@@ -8,7 +8,7 @@ import { DEFAULT_LIMIT, page, resolveSeq } from "./paging.ts";
 import type { ThreadParts } from "./parts.ts";
 import { messageShape, threadShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow } from "./store.ts";
-import { checkContentSize, extraOf, sentMessageRow } from "./turns.ts";
+import { checkContentSize, extraOf, sentMessageRow } from "./content.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
