@@ -13,7 +13,7 @@ const STATUS: Record<Turn["status"], ResponseStatus> = {
  */
 export function openaiErrorCode(code: string | null, type: string): string {
   if (code === "rate_limit_exceeded" || code === "upstream_rate_limited" || type === "rate_limit_error") return "rate_limit_exceeded";
-  if (type === "invalid_request_error" || code === "invalid_json_output" || code === "context_length_exceeded") return "invalid_prompt";
+  if (type === "invalid_request_error" || code === "context_length_exceeded") return "invalid_prompt";
   return "server_error";
 }
 
