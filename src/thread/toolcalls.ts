@@ -60,7 +60,7 @@ export function checkToolInput(inputs: MessageCreate[], history: Iterable<Prompt
   const ownCalls = inputs.some((m) => m.tool_calls);
   if (open.unanswered.length > 0 && answers === 0 && !ownCalls && opts.strategy !== "interrupt") {
     throw new ConflictError(
-      `The latest reply called tools and their results are pending (${open.unanswered.map((c) => c.id).join(", ")}): send them as tool messages, or use strategy "interrupt" to move on without them.`,
+      `The latest reply called tools and their results are pending (${open.unanswered.map((c) => c.id).join(", ")}): send them (tool messages, or function_call_output items), or, on a native turn, use strategy "interrupt" to move on without them.`,
       "tool_outputs_pending");
   }
 }
