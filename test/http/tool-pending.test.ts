@@ -67,3 +67,20 @@ describe("images against the content limit", () => {
     expect(mock.chatRequests()).toHaveLength(0);
   });
 });
+
+describe("a conversation whose last response called a tool", () => {
+  it("refuses a new message with 409 tool_outputs_pending until the function_call_output comes", async () => {
+    const c = (await api("POST", "/v1/conversations", {})).body;
+    const tool = { type: "function", name: "get_weather", parameters: { type: "object", properties: {} } };
+    const r1 = await api("POST", "/v1/responses", { conversation: c.id, input: "[[call get_weather]]", tools: [tool] });
+    const callId = r1.body.output[0].call_id;
+    const early = await api("POST", "/v1/responses", { conversation: c.id, input: "hello?" });
+    expect(early.status).toBe(409);
+    expect(errorOf(early)).toMatchObject({ code: "tool_outputs_pending" });
+    const items = (await api("GET", `/v1/conversations/${c.id}/items`)).body.data;
+    expect(items.map((i: any) => i.type)).toEqual(["function_call", "message"]);
+    const answered = await api("POST", "/v1/responses", { conversation: c.id, input: [{ type: "function_call_output", call_id: callId, output: "fog" }] });
+    expect(answered.status).toBe(200);
+    expect(answered.body.output_text).toBe(`tool results: get_weather(${callId})=fog`);
+  });
+});
