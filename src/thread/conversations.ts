@@ -8,7 +8,7 @@ import { recall, remember, type IdempotencyKey } from "./idempotency.ts";
 import { messageRow, type Messages } from "./messages.ts";
 import { DEFAULT_LIMIT, page } from "./paging.ts";
 import type { ThreadParts } from "./parts.ts";
-import { itemRoleOf, messageShape } from "./shapes.ts";
+import { itemRoleOf, messageId, messageShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow } from "./store.ts";
 import type { MessageCreate } from "../protocol/schemas.ts";
 
@@ -88,8 +88,10 @@ export class Conversations {
   /** Deletes one item and answers with the conversation, as OpenAI does. */
   deleteItem(id: string): Conversation {
     const t = this.p.life.required();
-    this.p.store.deleteMessage(messageRow(this.p, t, id, "item_id").seq);
-    this.p.events.emit({ type: "message.deleted", message_id: id });
+    const { seq } = messageRow(this.p, t, id, "item_id");
+    this.p.store.deleteMessage(seq);
+    // The event names the thread message (an item ID adds a routing suffix to it).
+    this.p.events.emit({ type: "message.deleted", message_id: messageId(t.id_prefix, seq) });
     return conversationShape(t);
   }
 }
