@@ -17,11 +17,15 @@ export function openaiErrorCode(code: string | null, type: string): string {
   return "server_error";
 }
 
-/** The usage of a Response, with every detail the spec requires. */
-export function responseUsage(u: { input_tokens: number; output_tokens: number }, reasoningTokens = 0): ResponseUsage {
+/**
+ * The usage of a Response, with every detail the spec requires. There is no
+ * prompt cache here, and the upstream's usage does not separate reasoning
+ * tokens (they are counted in output_tokens), so those details are 0.
+ */
+function responseUsage(u: { input_tokens: number; output_tokens: number }): ResponseUsage {
   return {
     input_tokens: u.input_tokens, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
-    output_tokens: u.output_tokens, output_tokens_details: { reasoning_tokens: reasoningTokens },
+    output_tokens: u.output_tokens, output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: u.input_tokens + u.output_tokens,
   };
 }
@@ -36,7 +40,6 @@ function toolsOf(req: ResponseRequest): ResponseObject["tools"] {
 export function responseObject(id: string, turn: Pick<Turn, "status" | "model" | "usage" | "error" | "created_at"> & { completed_at?: number | null },
   req: ResponseRequest, output: OutputItem[]): ResponseObject {
   const text = output.flatMap((i) => (i.type === "message" ? i.content.map((c) => c.text) : [])).join("");
-  const reasoning = output.find((i) => i.type === "reasoning");
   const r = {
     id, object: "response", created_at: turn.created_at, status: STATUS[turn.status], background: req.background ?? false,
     ...(turn.completed_at !== undefined ? { completed_at: turn.completed_at } : {}),
@@ -53,7 +56,7 @@ export function responseObject(id: string, turn: Pick<Turn, "status" | "model" |
     ...(req.top_logprobs != null ? { top_logprobs: req.top_logprobs } : {}),
     text: { format: req.format ?? { type: "text" }, ...(req.verbosity ? { verbosity: req.verbosity } : {}) },
     tool_choice: req.tool_choice ?? "auto", tools: toolsOf(req), truncation: req.truncation ?? "auto",
-    ...(turn.usage ? { usage: responseUsage(turn.usage, reasoning ? Math.ceil(reasoning.content.map((c) => c.text).join("").length / 4) : 0) } : {}),
+    ...(turn.usage ? { usage: responseUsage(turn.usage) } : {}),
     metadata: req.metadata,
     ...(req.user ? { user: req.user } : {}),
     ...(req.prompt_cache_key ? { prompt_cache_key: req.prompt_cache_key } : {}),
