@@ -33,11 +33,6 @@ export function contentTokens(c: ChatContent): number {
   return n;
 }
 
-/** The text of a content, parts joined (images left out). */
-export function contentText(c: ChatContent): string {
-  return typeof c === "string" ? c : c.map((p) => (p.type === "text" ? p.text : "")).join("");
-}
-
 /** The stored row's content as it was sent. */
 export function rowContent(row: Pick<MessageRow, "content" | "extra">): ChatContent {
   if (!row.extra || !row.content.startsWith("[")) return row.content;
@@ -66,7 +61,8 @@ export function normalizeInput(input: TurnCreate["input"], limits: Readonly<Limi
 export function sentMessageRow(m: MessageCreate, at: { seq: number; turn: number | null; created_at: number; extra: string | null; branch?: boolean }): MessageRow {
   return {
     seq: at.seq, role: m.role, content: storedContent(m.content), status: "completed", turn: at.turn, created_at: at.created_at,
-    tokens: contentTokens(m.content), metadata: m.metadata && Object.keys(m.metadata).length ? JSON.stringify(m.metadata) : null,
+    // A message's calls go upstream with it, so their JSON counts as text.
+    tokens: contentTokens(m.content) + (m.tool_calls ? estimateTokens(JSON.stringify(m.tool_calls)) : 0), metadata: m.metadata && Object.keys(m.metadata).length ? JSON.stringify(m.metadata) : null,
     usage: null, extra: withParts(at.extra, m.content), branch: at.branch ? 1 : null,
   };
 }

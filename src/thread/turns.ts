@@ -6,7 +6,7 @@ import type { Message, ToolCall, Turn, TurnResult, TurnStatus } from "../protoco
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { assertJsonReply, newProgress, readReply, readWhole, type ReplyProgress } from "../upstream/reply.ts";
-import { contentText, extraOf, normalizeInput, sentMessageRow } from "./content.ts";
+import { extraOf, normalizeInput, sentMessageRow } from "./content.ts";
 import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
 import { planTurn, type TurnPlan } from "./plan.ts";
@@ -237,7 +237,8 @@ export class TurnRunner {
         status: status === "completed" || status === "requires_action" ? "completed" : "incomplete", turn: seq, created_at: t,
         // The same deliberate over-estimate as every other message (never below the upstream's own count),
         // so the context budget keeps one safety margin throughout.
-        tokens: Math.max(estimateTokens(text), (usage?.output_tokens ?? 0) + 4),
+        // Calls go upstream again with their arguments, so they count too.
+        tokens: Math.max(estimateTokens(calls.length ? text + JSON.stringify(calls) : text), (usage?.output_tokens ?? 0) + 4),
         metadata: null, usage: usage ? JSON.stringify(usage) : null,
         extra: calls.length || reasoning ? JSON.stringify({ ...(calls.length ? { tool_calls: calls } : {}), ...(reasoning ? { reasoning } : {}) }) : null,
         // A reply belongs where its input does (a conversation's items, or a branch off it).
