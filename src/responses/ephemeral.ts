@@ -47,8 +47,9 @@ async function generate(r: EphemeralRequest, w: ResponseEventWriter | null, onSt
   onStart(id);
   const p = newProgress();
   let error = null;
+  const max = r.request.max_tool_calls ?? Infinity;
   const reading: ReplyOptions = { idleMs: r.idleMs, maxBytes: r.maxBytes, onDelta: (d) => w?.delta(d),
-    onToolDelta: (d) => w?.toolDelta(d.index, d.call_id, d.name, d.delta), onReasoning: (d) => w?.reasoning(d) };
+    onToolDelta: (d) => d.index < max && w?.toolDelta(d.index, d.call_id, d.name, d.delta), onReasoning: (d) => w?.reasoning(d) };
   const request = { ...r.sampling, model: r.model, messages: r.messages, max_tokens: r.maxTokens } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
   try {
     if (isJsonFormat(r.sampling)) await readWhole(r.upstream.client, request, p, reading);
@@ -59,7 +60,7 @@ async function generate(r: EphemeralRequest, w: ResponseEventWriter | null, onSt
   }
   const { text, finish, usage } = p;
   const status = error ? "failed" : finish === "length" ? "incomplete" : "completed";
-  const calls: ToolCall[] = error ? [] : p.calls.filter((c) => c?.name).map((c, i) => ({ id: c.id || `call_${randomBase36(12)}${i}`, type: "function", function: { name: c.name, arguments: c.arguments || "{}" } }));
+  const calls: ToolCall[] = error ? [] : p.calls.filter((c) => c?.name).slice(0, max).map((c, i) => ({ id: c.id || `call_${randomBase36(12)}${i}`, type: "function", function: { name: c.name, arguments: c.arguments || "{}" } }));
   const output: OutputItem[] = text === "" && calls.length === 0 ? [] : outputOf(NOWHERE, {
     id: replyId, object: "thread.message", thread_id: NOWHERE, seq: 0, role: "assistant", content: text,
     status: status === "completed" ? "completed" : "incomplete", turn_id: null, created_at, metadata: {}, usage: null,

@@ -201,8 +201,9 @@ export class TurnRunner {
       const request = { ...plan.sampling, ...how.extra, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens };
       const reading = { signal: abort.signal, idleMs: this.host.settings.upstream.timeoutMs, maxBytes: this.host.settings.limits.contentBytes,
         onDelta: (delta: string) => events.emit({ type: "message.delta", message_id: reply.id, turn_id: turnId, delta }),
+        // Calls beyond max_tool_calls are dropped, so their fragments are not announced either.
         onToolDelta: (d: { index: number; call_id: string; name: string; delta: string }) =>
-          events.emit({ type: "message.tool_call.delta", message_id: reply.id, turn_id: turnId, ...d }),
+          d.index < (how.maxToolCalls ?? Infinity) && events.emit({ type: "message.tool_call.delta", message_id: reply.id, turn_id: turnId, ...d }),
         onReasoning: (delta: string) => events.emit({ type: "message.reasoning.delta", message_id: reply.id, turn_id: turnId, delta }) };
       const format = plan.sampling.response_format?.type;
       // Workers AI's JSON mode does not stream: a JSON reply is read whole and announced as one delta.

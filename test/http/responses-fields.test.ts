@@ -64,6 +64,32 @@ describe("reasoning and JSON formats", () => {
   });
 });
 
+describe("tool fields", () => {
+  const tool = (name: string) => ({ type: "function", name, parameters: { type: "object", properties: {} }, strict: null });
+
+  it("max_tool_calls drops the calls beyond it; allowed_tools narrows the tools sent; top_logprobs goes upstream", async () => {
+    const r = await respond({ input: "[[call a]] [[call b]]", tools: [tool("a"), tool("b"), tool("c")], max_tool_calls: 1,
+      tool_choice: { type: "allowed_tools", mode: "auto", tools: [{ type: "function", name: "a" }, { type: "function", name: "b" }] }, top_logprobs: 2 });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.output.map((i: any) => [i.type, i.name])).toEqual([["function_call", "a"]]);
+    expect(r.body.max_tool_calls).toBe(1);
+    const sent = mock.chatRequests()[0]!.body;
+    expect(sent.tools.map((t: any) => t.function.name)).toEqual(["a", "b"]);
+    expect(sent).toMatchObject({ tool_choice: "auto", logprobs: true, top_logprobs: 2 });
+    // The response echoes its tools as the spec requires them (parameters and strict present).
+    expect(r.body.tools[2]).toEqual({ type: "function", name: "c", parameters: { type: "object", properties: {} }, strict: null });
+  });
+
+  it("streamed, stored or not, a call beyond max_tool_calls is never announced", async () => {
+    for (const store of [true, false]) {
+      const res = await post("/v1/responses", { model: MODEL, input: "[[call a]] [[call b]]", tools: [tool("a"), tool("b")], max_tool_calls: 1, stream: true, store });
+      const events = parseSse(await res.text()).map((f) => f.data);
+      expect(events.filter((e) => e.type === "response.output_item.added").map((e) => e.item.name)).toEqual(["a"]);
+      expect(events.at(-1).response.output.map((i: any) => i.name)).toEqual(["a"]);
+    }
+  });
+});
+
 describe("background responses, streamed", () => {
   it("GET ?stream=true&starting_after=N replays the events after N and follows them to the end", async () => {
     mock.chunkDelayMs = 30;
