@@ -71,11 +71,10 @@ export async function responseRetrieve(req: IRequest, env: Env): Promise<Respons
   return Response.json(unwrap(await stub.getResponse(turnId)));
 }
 
-const RetrieveQuery = z.strictObject({
+/** The retrieve query; other keys (`include[]`, `include_obfuscation`, as the SDK sends them) change nothing and are ignored, as before. */
+const RetrieveQuery = z.looseObject({
   stream: z.enum(["true", "false"]).optional(),
   starting_after: z.coerce.number().int().min(0).optional(),
-  include: z.union([z.string(), z.array(z.string())]).optional(),
-  include_obfuscation: z.string().optional(),
 });
 
 /** POST /v1/responses/{id}/cancel: cancels a queued or running response (OpenAI allows it for background ones). */
