@@ -40,11 +40,18 @@ export class ResponseEventWriter {
     this.write(enc.encode(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.seq++, ...payload })}\n\n`));
   }
 
-  /** response.created and response.in_progress (or the queued state of a background response). */
+  /** response.created, then response.in_progress, or response.queued for a background response that waits. */
   created(response: ResponseObject): void {
     const { usage: _, ...r } = response;
     this.send("response.created", { response: r });
-    if (r.status !== "queued") this.send("response.in_progress", { response: { ...r, status: "in_progress" } });
+    if (r.status === "queued") this.send("response.queued", { response: r });
+    else this.started(response);
+  }
+
+  /** response.in_progress: the response has started (a queued one, when its turn starts). */
+  started(response: ResponseObject): void {
+    const { usage: _, ...r } = response;
+    this.send("response.in_progress", { response: { ...r, status: "in_progress" } });
   }
 
   /** The item `id`, announced (and the items before it closed) the first time. */

@@ -179,7 +179,9 @@ export class Responses {
   private rebuilt(seq: number, startingAfter: number, r = this.retrieve(turnShape(this.d.thread(), this.d.store.turn(seq)!).id)): ReadableStream<Uint8Array> {
     const out = byteStream();
     const frames = this.writer(seq, out.write, startingAfter);
-    frames.created({ ...r, status: "in_progress", output: [], output_text: "" });
+    // A background response's stream numbers its events as the live one did: created, queued, in_progress, …
+    frames.created({ ...r, status: r.background ? "queued" : "in_progress", output: [], output_text: "" });
+    if (r.background) frames.started(r);
     frames.replay(r);
     out.close();
     return out.readable;
@@ -203,7 +205,10 @@ export class Responses {
           out.created({ ...r, status: r.background ? "queued" : "in_progress", output: [], output_text: "" });
         },
         event: (e) => {
-          if (e.type === "message.delta") out.delta(e.delta);
+          if (e.type === "turn.started" && e.turn.id === turnId) {
+            const r = this.retrieve(turnId);
+            if (r.background) out.started(r);
+          } else if (e.type === "message.delta") out.delta(e.delta);
           else if (e.type === "message.reasoning.delta") out.reasoning(e.delta);
           else if (e.type === "message.tool_call.delta") out.toolDelta(e.index, e.call_id, e.name, e.delta);
           else if (isTurnEnd(e)) out.finished(this.retrieve(turnId));

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { api, errorOf, eventually, get, parseSse, post, useMockUpstream } from "../helpers.ts";
+import { assertMatchesSpec } from "../spec/spec.ts";
 
 const mock = useMockUpstream();
 const MODEL = "@cf/meta/llama-3.1-8b-instruct";
@@ -98,13 +99,16 @@ describe("background responses, streamed", () => {
     const res = await get(`/v1/responses/${r.body.id}?stream=true&starting_after=1`);
     expect(res.status).toBe(200);
     const events = parseSse(await res.text()).map((f) => f.data);
-    expect(events[0].sequence_number).toBe(2);
+    for (const e of events) assertMatchesSpec("ResponseStreamEvent", e);
+    // (0 response.created, 1 response.queued were skipped.)
+    expect(events[0]).toMatchObject({ type: "response.in_progress", sequence_number: 2 });
     expect(events.every((e, i) => e.sequence_number === 2 + i)).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: "response.completed", response: { id: r.body.id, status: "completed" } });
     expect(events.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join("")).toMatch(/one two three four$/);
     // Once it has ended, the same request is rebuilt from the stored response.
     const again = parseSse(await (await get(`/v1/responses/${r.body.id}?stream=true`)).text()).map((f) => f.data);
     expect(again.at(-1).response.output_text).toBe(events.at(-1).response.output_text);
+    expect(again.slice(2).map((e) => [e.type, e.sequence_number])).toEqual(events.map((e) => [e.type, e.sequence_number]));
     const done = await eventually(async () => (await api("GET", `/v1/responses/${r.body.id}`)).body.status === "completed");
     expect(done).toBe(true);
   });
