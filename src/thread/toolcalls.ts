@@ -9,7 +9,7 @@ import type { ToolCall } from "../protocol/types.ts";
 import type { PromptRow } from "./store.ts";
 
 /** Most rows looked at to find the open calls: the answers follow their calls closely. */
-const OPEN_CALL_WINDOW = 64;
+export const OPEN_CALL_WINDOW = 64;
 
 /** The stored tool fields of a row. */
 export function toolFieldsOf(row: Pick<PromptRow, "extra">): { tool_calls?: ToolCall[]; tool_call_id?: string } {

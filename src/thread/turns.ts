@@ -13,7 +13,7 @@ import { planTurn, type TurnPlan } from "./plan.ts";
 import { messageShape, turnShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
 import { estimateTokens } from "../upstream/tokens.ts";
-import { checkToolInput } from "./toolcalls.ts";
+import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -119,7 +119,7 @@ export class TurnRunner {
       instructions, maxTokensParam: "params.max_tokens",
       inputs: () => (inputs = normalizeInput(body.input, this.host.settings.limits)).map((m) => m.content),
     });
-    if (!opts.toolsChecked) checkToolInput(inputs, opts.chainParent === undefined ? threadHistory(store, Number.MAX_SAFE_INTEGER) : ancestorHistory(store, opts.chainParent),
+    if (!opts.toolsChecked) checkToolInput(inputs, opts.chainParent === undefined ? store.recentToolFields(OPEN_CALL_WINDOW) : ancestorHistory(store, opts.chainParent),
       { strategy, param: (i) => typeof body.input === "string" ? "input" : `input[${i}].tool_call_id` });
     if (strategy === "interrupt" && this.running) this.abortRunning();
 
