@@ -136,8 +136,17 @@ export class Responses {
     const turn = turnShape(t, turnRow);
     const out = this.d.store.message(turnRow.output_seq);
     const reasoning = out?.extra ? (JSON.parse(out.extra) as { reasoning?: string }).reasoning : undefined;
-    const output: OutputItem[] = out ? outputOf(t.id, messageShape(t, out), reasoning) : [];
+    const output: OutputItem[] = out ? outputOf(t.id, messageShape(t, out), reasoning) : this.partialOutput(t, turnRow.seq, turnRow.output_seq);
     return responseObject(responseId(t.id, turn.id), turn, JSON.parse(row.request) as ResponseRequest, output);
+  }
+
+  /** The text and reasoning a running response has so far, as in-progress items (its calls show once they are whole). */
+  private partialOutput(t: ThreadRow, seq: number, outputSeq: number): OutputItem[] {
+    const p = this.d.turns.partial(seq);
+    if (!p || (p.text === "" && p.reasoning === "")) return [];
+    const row = { seq: outputSeq, role: "assistant", content: p.text, status: "in_progress" as const, turn: seq, created_at: 0,
+      tokens: 0, metadata: null, usage: null, extra: null };
+    return outputOf(t.id, messageShape(t, row), p.reasoning).filter((i) => i.type !== "message" || p.text !== "");
   }
 
   /** Cancels a queued or running response (background ones are the ones still running when asked); answers it as it ended. */

@@ -74,6 +74,8 @@ interface TurnEnd {
 interface Running {
   seq: number;
   abort: AbortController;
+  /** What has arrived of its reply so far (shown by a background response's GET). */
+  progress: ReplyProgress;
 }
 
 /** Runs a thread's turns one at a time, in arrival order. */
@@ -151,6 +153,11 @@ export class TurnRunner {
     return { turn, done: settled };
   }
 
+  /** What has arrived so far of the reply of turn `seq` while it runs (read-only), else null. */
+  partial(seq: number): Readonly<ReplyProgress> | null {
+    return this.running?.seq === seq ? this.running.progress : null;
+  }
+
   /** The outcome of a turn still queued or running, or null if it has ended. */
   whenDone(seq: number): Promise<TurnOutcome> | null {
     return this.inflight.get(seq) ?? null;
@@ -184,14 +191,14 @@ export class TurnRunner {
       return { result: { ...turnShape(thread, turnRow), output: null }, error: null };
     }
     const abort = new AbortController();
-    this.running = { seq, abort };
+    const p = newProgress();
+    this.running = { seq, abort, progress: p };
     store.updateTurn(seq, { status: "in_progress" });
     const turnId = turnShape(thread, turnRow).id;
     events.emit({ type: "turn.started", turn: turnShape(thread, store.turn(seq)!) });
     const reply = messageShape(thread, placeholder(turnRow.output_seq, seq));
     events.emit({ type: "message.created", message: reply });
 
-    const p = newProgress();
     try {
       const history = how.chainParent === undefined
         ? threadHistory(store, turnRow.output_seq)

@@ -113,6 +113,19 @@ describe("background responses, streamed", () => {
     expect(done).toBe(true);
   });
 
+  it("GET shows a running background response's text so far", async () => {
+    mock.chunkDelayMs = 150;
+    const words = Array.from({ length: 30 }, (_, i) => `w${i}`).join(" ");
+    const r = await respond({ input: words, background: true });
+    const running = await eventually(async () => {
+      const g = (await api("GET", `/v1/responses/${r.body.id}`)).body;
+      return g.status === "in_progress" && g.output_text !== "" && g;
+    }, 8000);
+    expect(running.output[0]).toMatchObject({ type: "message", status: "in_progress", role: "assistant" });
+    expect(`echo(1): ${words}`.startsWith(running.output_text)).toBe(true);
+    await api("POST", `/v1/responses/${r.body.id}/cancel`);
+  });
+
   it("only a background response can be streamed again", async () => {
     const r = await respond({ input: "hi" });
     const res = await get(`/v1/responses/${r.body.id}?stream=true`);
