@@ -16,9 +16,8 @@ export function responseId(threadId: string, turnId: string): string {
 export function parseResponseId(id: string): { threadId: string; turnId: string } | null {
   const m = /^resp_([0-9a-z]+)_([A-Za-z0-9_-]+)$/.exec(id);
   if (!m) return null;
-  const threadId = unb64urlText(m[2]!);
-  if (!threadId || !THREAD_ID_PATTERN.test(threadId)) return null;
-  return { threadId, turnId: `turn_${m[1]}` };
+  const threadId = threadOf(m[2]!);
+  return threadId ? { threadId, turnId: `turn_${m[1]}` } : null;
 }
 
 /** Like parseResponseId, but a malformed ID is a 400 naming `param`. */
@@ -45,7 +44,13 @@ export function itemId(kind: ItemKind, threadId: string, messageId: string, inde
 export function parseItemId(id: string): { kind: ItemKind; threadId: string; messageId: string; index: number | null } | null {
   const m = /^(msg|fco|fc|rs)_([0-9a-z]+)(?:-(\d{1,3}))?_([A-Za-z0-9_-]+)$/.exec(id);
   if (!m) return null;
-  const threadId = unb64urlText(m[4]!);
-  if (!threadId || !THREAD_ID_PATTERN.test(threadId)) return null;
+  const threadId = threadOf(m[4]!);
+  if (!threadId) return null;
   return { kind: m[1] as ItemKind, threadId, messageId: `msg_${m[2]}`, index: m[3] === undefined ? null : Number(m[3]) };
+}
+
+/** The thread ID a base64url part names, if it is a valid one (as ThreadId checks it: not dots only). */
+function threadOf(part: string): string | null {
+  const id = unb64urlText(part);
+  return id && THREAD_ID_PATTERN.test(id) && !/^\.+$/.test(id) ? id : null;
 }
