@@ -11,7 +11,7 @@ import { messageCreate, messageDelete, messageList, messageRetrieve } from "./ht
 import { chatCompletionCreate, embeddingCreate, modelList, modelRetrieve } from "./http/passthrough.ts";
 import { threadCreate, threadDelete, threadFork, threadList, threadRetrieve, threadUpdate } from "./http/threads.ts";
 import { conversationCreate, conversationDelete, conversationRetrieve, conversationUpdate, itemDelete, itemRetrieve, itemsCreate, itemsList } from "./http/conversations.ts";
-import { responseCreate, responseDelete, responseInputItems, responseRetrieve } from "./http/responses.ts";
+import { responseCancel, responseCreate, responseDelete, responseInputItems, responseRetrieve } from "./http/responses.ts";
 import { eventsStream, threadSocket, turnCancel, turnCreate, turnRetrieve } from "./http/turns.ts";
 
 export { ThreadObject } from "./thread/ThreadObject.ts";
@@ -72,6 +72,7 @@ router
   .post("/v1/responses", responseCreate)
   .get("/v1/responses/:id", responseRetrieve)
   .delete("/v1/responses/:id", responseDelete)
+  .post("/v1/responses/:id/cancel", responseCancel)
   .get("/v1/responses/:id/input_items", responseInputItems)
   .post("/v1/chat/completions", chatCompletionCreate)
   .post("/v1/embeddings", embeddingCreate)

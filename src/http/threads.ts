@@ -56,7 +56,8 @@ export async function threadFork(req: IRequest, env: Env): Promise<Response> {
   const from = unwrap(await source.forkSource(body.message_id));
   const id = body.id ?? (await newObjectId("thread", idem));
   const target = threadStub(env, tenant, id);
-  const { thread, fresh } = unwrap(await target.createFork(tenant, id, from, body.metadata, idem));
+  // The RPC type of a thread is too deep for the checker (JSON Schemas in params.tools are `unknown`): named here.
+  const { thread, fresh } = unwrap(await target.createFork(tenant, id, from, body.metadata, idem)) as { thread: Thread; fresh: boolean };
   if (!fresh) return created(thread);
   try {
     let after = 0;

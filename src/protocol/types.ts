@@ -1,4 +1,5 @@
 /** Wire shapes of the native thread API (DESIGN.md, "Native threads"). */
+import type { ChatContent } from "./content.ts";
 import type { ExpiresAfter, Metadata, Params, Role } from "./schemas.ts";
 
 export interface Usage {
@@ -35,7 +36,8 @@ export interface Message {
   thread_id: string;
   seq: number;
   role: Role;
-  content: string;
+  /** A string, or the text and image_url parts it was sent as. */
+  content: ChatContent;
   status: MessageStatus;
   turn_id: string | null;
   created_at: number;
@@ -45,7 +47,8 @@ export interface Message {
   tool_call_id?: string;
 }
 
-export type TurnStatus = "queued" | "in_progress" | "completed" | "incomplete" | "failed" | "cancelled";
+/** `requires_action`: the reply called tools; the turn has ended and waits for tool messages with their results. */
+export type TurnStatus = "queued" | "in_progress" | "completed" | "requires_action" | "incomplete" | "failed" | "cancelled";
 
 export interface Turn {
   id: string;
@@ -82,9 +85,13 @@ export function listOf<T extends { id: string }>(rows: T[], limit: number): List
 
 /** Events of a thread's log; every one carries the thread's next seq. */
 export type ThreadEvent =
-  | { type: "turn.created" | "turn.started" | "turn.completed" | "turn.incomplete" | "turn.failed" | "turn.cancelled"; seq: number; thread_id: string; turn: Turn }
+  | { type: "turn.created" | "turn.started" | "turn.completed" | "turn.requires_action" | "turn.incomplete" | "turn.failed" | "turn.cancelled"; seq: number; thread_id: string; turn: Turn }
   | { type: "message.created" | "message.completed"; seq: number; thread_id: string; message: Message }
   | { type: "message.delta"; seq: number; thread_id: string; message_id: string; turn_id: string; delta: string }
+  /** A fragment of the arguments of tool call `index` of a reply (several per call). */
+  | { type: "message.tool_call.delta"; seq: number; thread_id: string; message_id: string; turn_id: string; index: number; call_id: string; name: string; delta: string }
+  /** A fragment of the reasoning text the upstream streamed before the reply (kept with it, never sent back upstream). */
+  | { type: "message.reasoning.delta"; seq: number; thread_id: string; message_id: string; turn_id: string; delta: string }
   | { type: "message.deleted"; seq: number; thread_id: string; message_id: string }
   | { type: "thread.updated"; seq: number; thread_id: string; thread: Thread }
   | { type: "thread.deleted"; seq: number; thread_id: string };

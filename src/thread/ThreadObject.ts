@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { outcome, unwrap, type Outcome } from "../errors.ts";
-import type { Conversation, ConversationCreate, MessageItem, MessageItemInput, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
+import type { Conversation, ConversationCreate, AnyItem, MessageItemInput, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
 import type { ListQuery, MessageCreate, ThreadCreate, ThreadUpdate, TurnCreate } from "../protocol/schemas.ts";
 import type { Deleted, List, Message, Thread, Turn, TurnResult } from "../protocol/types.ts";
 import { assemble } from "./assemble.ts";
@@ -77,16 +77,16 @@ export class ThreadObject extends DurableObject<Env> {
   }
 
   /** Appends conversation items (at most 20, checked by the Worker); answers them as a list. */
-  async addItems(items: MessageItemInput[], idem?: IdempotencyKey): Promise<Outcome<List<MessageItem>>> {
+  async addItems(items: MessageItemInput[], idem?: IdempotencyKey): Promise<Outcome<List<AnyItem>>> {
     return outcome(() => this.conversations.addItems(items, idem));
   }
 
   /** Conversation items, newest first by default. */
-  async listItems(q: ListQuery): Promise<Outcome<List<MessageItem>>> {
+  async listItems(q: ListQuery): Promise<Outcome<List<AnyItem>>> {
     return outcome(() => this.conversations.listItems(q));
   }
 
-  async getItem(id: string): Promise<Outcome<MessageItem>> {
+  async getItem(id: string): Promise<Outcome<AnyItem>> {
     return outcome(() => this.conversations.getItem(id));
   }
 
@@ -105,12 +105,27 @@ export class ThreadObject extends DurableObject<Env> {
     return outcome(() => this.responseCalls.get(turnId));
   }
 
+  /** Cancels a queued or running response; answers it as it ended. */
+  async cancelResponse(turnId: string): Promise<Outcome<ResponseObject>> {
+    return outcome(() => this.responseCalls.cancel(turnId));
+  }
+
+  /** A background response's events after sequence number `startingAfter`, followed until it ends. */
+  async streamResponse(turnId: string, startingAfter: number): Promise<Outcome<ReadableStream<Uint8Array>>> {
+    return outcome(() => this.responseCalls.stream(turnId, startingAfter));
+  }
+
+  /** The item an item_reference names (any item of this object, chain or conversation), or null. */
+  async referencedItem(id: string): Promise<Outcome<AnyItem | null>> {
+    return outcome(() => this.responseCalls.item(id));
+  }
+
   async deleteResponse(turnId: string): Promise<Outcome<{ id: string; object: "response"; deleted: true }>> {
     return outcome(() => this.responseCalls.delete(turnId));
   }
 
   /** The input items of a stored response, newest first by default. */
-  async responseInputItems(turnId: string, q: ListQuery): Promise<Outcome<List<MessageItem>>> {
+  async responseInputItems(turnId: string, q: ListQuery): Promise<Outcome<List<AnyItem>>> {
     return outcome(() => this.responseCalls.inputItems(turnId, q));
   }
 

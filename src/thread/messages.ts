@@ -6,9 +6,9 @@ import { FORK_PAGE, type ForkedMessage, type ForkSource } from "./fork.ts";
 import { recall, remember, type IdempotencyKey } from "./idempotency.ts";
 import { DEFAULT_LIMIT, page, resolveSeq } from "./paging.ts";
 import type { ThreadParts } from "./parts.ts";
-import { messageShape, threadShape } from "./shapes.ts";
+import { messageId, messageShape, threadShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow } from "./store.ts";
-import { checkContentSize, extraOf, sentMessageRow } from "./turns.ts";
+import { checkContentSize, extraOf, sentMessageRow } from "./content.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -67,8 +67,10 @@ export class Messages {
 
   delete(id: string): Deleted<"thread.message.deleted"> {
     const t = this.p.life.required();
-    this.p.store.deleteMessage(messageRow(this.p, t, id).seq);
-    this.p.events.emit({ type: "message.deleted", message_id: id });
+    const { seq } = messageRow(this.p, t, id);
+    this.p.store.deleteMessage(seq);
+    // The event names the message by its own ID, whichever of its IDs (message or item) was used.
+    this.p.events.emit({ type: "message.deleted", message_id: messageId(t.id_prefix, seq) });
     return { id, object: "thread.message.deleted" as const, deleted: true as const };
   }
 

@@ -3,6 +3,8 @@ import { BadRequestError } from "../errors.ts";
 import type { Params } from "../protocol/schemas.ts";
 import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { estimateTokens } from "../upstream/tokens.ts";
+import type { ChatContent } from "../protocol/content.ts";
+import { contentTokens } from "./content.ts";
 
 export interface PlanRequest {
   /** True when the built-in dev/echo model answers: it then serves every model name. */
@@ -17,7 +19,7 @@ export interface PlanRequest {
    * The contents of the turn's input messages, which must fit beside the
    * instructions and max_tokens; read (and so validated) only once max_tokens has passed.
    */
-  inputs: () => string[];
+  inputs: () => ChatContent[];
   /** What the request calls max_tokens, for the error when it leaves no room ("params.max_tokens", "max_output_tokens"). */
   maxTokensParam: string;
 }
@@ -45,7 +47,7 @@ export function planTurn(r: PlanRequest): TurnPlan {
   if (maxTokens >= window) {
     throw new BadRequestError(`max_tokens (${maxTokens}) must be below the model's context window of ${window} tokens.`, r.maxTokensParam);
   }
-  const inputTokens = r.inputs().reduce((n, text) => n + estimateTokens(text), 0);
+  const inputTokens = r.inputs().reduce((n, c) => n + contentTokens(c), 0);
   const room = window - maxTokens - (r.instructions ? estimateTokens(r.instructions) : 0);
   if (inputTokens > room) {
     throw new BadRequestError(

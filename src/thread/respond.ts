@@ -1,9 +1,9 @@
 /** The Responses API calls of a thread object: which chain or conversation a request lands in, and the stored responses. */
 import { BadRequestError, NotFoundError } from "../errors.ts";
-import type { MessageItem, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
+import type { AnyItem, ResponseCreate, ResponseObject } from "../protocol/openai.ts";
 import type { ListQuery } from "../protocol/schemas.ts";
 import type { List } from "../protocol/types.ts";
-import { itemsPage } from "./conversations.ts";
+import { itemsFromRow, itemsPage } from "./conversations.ts";
 import type { IdempotencyKey } from "./idempotency.ts";
 import type { ThreadParts } from "./parts.ts";
 import { ephemeralWithoutHistory, type ResponseMode, type Responses } from "./responses.ts";
@@ -54,12 +54,29 @@ export class ResponseCalls {
     return this.orNotFound().retrieve(turnId);
   }
 
+  cancel(turnId: string): Promise<ResponseObject> {
+    return this.orNotFound().cancel(turnId);
+  }
+
+  stream(turnId: string, startingAfter: number): ReadableStream<Uint8Array> {
+    return this.orNotFound().streamStored(turnId, startingAfter);
+  }
+
+  /** The item an ID names in this object (a message of any chain or of the conversation), or null. */
+  item(id: string): AnyItem | null {
+    const t = this.p.life.thread();
+    if (!t) return null;
+    const seq = seqOf(id, "msg", t.id_prefix);
+    const row = seq === null ? null : this.p.store.message(seq);
+    return row ? itemsFromRow(t, row).find((i) => i.id === id) ?? null : null;
+  }
+
   delete(turnId: string): { id: string; object: "response"; deleted: true } {
     return this.orNotFound().delete(turnId);
   }
 
   /** The input items of a stored response, newest first by default. */
-  inputItems(turnId: string, q: ListQuery): List<MessageItem> {
+  inputItems(turnId: string, q: ListQuery): List<AnyItem> {
     const t = this.p.life.required();
     this.orNotFound().retrieve(turnId);
     const turn = this.p.store.turn(seqOf(turnId, "turn", t.id_prefix)!)!;

@@ -1,19 +1,19 @@
 /** Turn lifecycle inside a ThreadObject: write the input, queue, call upstream, write the reply once. */
-import { fitsUtf8 } from "../encoding.ts";
-import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError } from "../errors.ts";
-import type { Limits } from "../protocol/limits.ts";
+import { ApiError, ConflictError, NotFoundError } from "../errors.ts";
 import type { Settings } from "../settings.ts";
 import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
-import type { Message, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
+import type { Message, ToolCall, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
-import { newProgress, readReply } from "../upstream/reply.ts";
-import { buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
+import { assertJsonReply, newProgress, readReply, readWhole, type ReplyProgress } from "../upstream/reply.ts";
+import { extraOf, normalizeInput, sentMessageRow } from "./content.ts";
+import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
 import { planTurn, type TurnPlan } from "./plan.ts";
 import { messageShape, turnShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
 import { estimateTokens } from "../upstream/tokens.ts";
+import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -48,6 +48,12 @@ export interface TurnOptions {
   branch?: boolean;
   /** Called inside the synchronous write block with the new turn's seq, to write alongside it. */
   written?: (turnSeq: number) => void;
+  /** Fields sent upstream as they are (reasoning_effort, logprobs), beside the plan's. */
+  upstreamExtra?: Record<string, unknown>;
+  /** Most tool calls the reply may make (max_tool_calls); the rest are dropped. */
+  maxToolCalls?: number;
+  /** The caller already checked the input's tool results (the Responses API names its items its own way). */
+  toolsChecked?: boolean;
 }
 
 /** How a turn ended, for finish(): what was read of the reply, and the error if it failed. */
@@ -59,11 +65,17 @@ interface TurnEnd {
   error?: ApiError | null;
   /** The model that answered (default: the one the turn was queued with). */
   model?: string | null;
+  /** The tool calls of a reply that ended normally (a cut reply keeps none). */
+  calls?: ToolCall[];
+  /** Reasoning text the upstream sent, stored with the reply and never sent back upstream. */
+  reasoning?: string;
 }
 
 interface Running {
   seq: number;
   abort: AbortController;
+  /** What has arrived of its reply so far (shown by a background response's GET). */
+  progress: ReplyProgress;
 }
 
 /** Runs a thread's turns one at a time, in arrival order. */
@@ -101,12 +113,16 @@ export class TurnRunner {
     const dev = this.host.upstream().dev;
     let inputs: MessageCreate[] = [];
     const instructions = opts.instructions !== undefined ? opts.instructions : thread.instructions;
+    const { tools, tool_choice, parallel_tool_calls, response_format } = body;
+    const turnTools = Object.fromEntries(Object.entries({ tools, tool_choice, parallel_tool_calls, response_format }).filter(([, v]) => v !== undefined));
     const plan = planTurn({
       dev, model: body.model ?? thread.model,
-      params: { ...(JSON.parse(thread.params) as Params), ...body.params },
+      params: { ...(JSON.parse(thread.params) as Params), ...body.params, ...turnTools },
       instructions, maxTokensParam: "params.max_tokens",
       inputs: () => (inputs = normalizeInput(body.input, this.host.settings.limits)).map((m) => m.content),
     });
+    if (!opts.toolsChecked) checkToolInput(inputs, opts.chainParent === undefined ? store.recentToolFields(OPEN_CALL_WINDOW) : ancestorHistory(store, opts.chainParent),
+      { strategy, param: (i) => typeof body.input === "string" ? "input" : `input[${i}].tool_call_id` });
     if (strategy === "interrupt" && this.running) this.abortRunning();
 
     const t = now();
@@ -127,7 +143,7 @@ export class TurnRunner {
     for (const row of written) events.emit({ type: "message.created", message: messageShape(thread, row) });
 
     this.pending++;
-    const done = this.chain.then(() => this.run(turnSeq, plan, { instructions, chainParent: opts.chainParent }));
+    const done = this.chain.then(() => this.run(turnSeq, plan, { instructions, chainParent: opts.chainParent, extra: opts.upstreamExtra, maxToolCalls: opts.maxToolCalls }));
     const settled = done.finally(() => {
       this.pending--;
       this.inflight.delete(turnSeq);
@@ -135,6 +151,11 @@ export class TurnRunner {
     this.inflight.set(turnSeq, settled);
     this.chain = settled.catch(() => {});
     return { turn, done: settled };
+  }
+
+  /** What has arrived so far of the reply of turn `seq` while it runs (read-only), else null. */
+  partial(seq: number): Readonly<ReplyProgress> | null {
+    return this.running?.seq === seq ? this.running.progress : null;
   }
 
   /** The outcome of a turn still queued or running, or null if it has ended. */
@@ -159,7 +180,8 @@ export class TurnRunner {
     this.running?.abort.abort();
   }
 
-  private async run(seq: number, plan: TurnPlan, how: { instructions: string | null; chainParent: number | null | undefined }): Promise<TurnOutcome> {
+  private async run(seq: number, plan: TurnPlan,
+    how: { instructions: string | null; chainParent: number | null | undefined; extra?: Record<string, unknown>; maxToolCalls?: number }): Promise<TurnOutcome> {
     const { store, events } = this.host;
     const thread = this.host.thread();
     const turnRow = store.turn(seq);
@@ -169,29 +191,37 @@ export class TurnRunner {
       return { result: { ...turnShape(thread, turnRow), output: null }, error: null };
     }
     const abort = new AbortController();
-    this.running = { seq, abort };
+    const p = newProgress();
+    this.running = { seq, abort, progress: p };
     store.updateTurn(seq, { status: "in_progress" });
     const turnId = turnShape(thread, turnRow).id;
     events.emit({ type: "turn.started", turn: turnShape(thread, store.turn(seq)!) });
     const reply = messageShape(thread, placeholder(turnRow.output_seq, seq));
     events.emit({ type: "message.created", message: reply });
 
-    const p = newProgress();
     try {
       const history = how.chainParent === undefined
         ? threadHistory(store, turnRow.output_seq)
         : chainHistory(store, turnRow, how.chainParent);
       const pinned = how.chainParent === undefined ? store.leadingSystem(MAX_PINNED) : [];
       const prompt = buildPrompt(history, { instructions: how.instructions, budget: plan.budget, pinned });
-      await readReply(this.host.upstream().client,
-        { ...plan.sampling, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens, stream: true,
-          stream_options: { include_usage: true } },
-        p,
-        { signal: abort.signal, idleMs: this.host.settings.upstream.timeoutMs, maxBytes: this.host.settings.limits.contentBytes,
-          onDelta: (delta) => events.emit({ type: "message.delta", message_id: reply.id, turn_id: turnId, delta }) });
+      const request = { ...plan.sampling, ...how.extra, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens };
+      const reading = { signal: abort.signal, idleMs: this.host.settings.upstream.timeoutMs, maxBytes: this.host.settings.limits.contentBytes,
+        onDelta: (delta: string) => events.emit({ type: "message.delta", message_id: reply.id, turn_id: turnId, delta }),
+        // Calls beyond max_tool_calls are dropped, so their fragments are not announced either.
+        onToolDelta: (d: { index: number; call_id: string; name: string; delta: string }) =>
+          d.index < (how.maxToolCalls ?? Infinity) && events.emit({ type: "message.tool_call.delta", message_id: reply.id, turn_id: turnId, ...d }),
+        onReasoning: (delta: string) => events.emit({ type: "message.reasoning.delta", message_id: reply.id, turn_id: turnId, delta }) };
+      const format = plan.sampling.response_format?.type;
+      // Workers AI's JSON mode does not stream: a JSON reply is read whole and announced as one delta.
+      if (format === "json_object" || format === "json_schema") await readWhole(this.host.upstream().client, request, p, reading);
+      else await readReply(this.host.upstream().client, { ...request, stream: true, stream_options: { include_usage: true } }, p, reading);
       if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
+      if (format === "json_object" || format === "json_schema") assertJsonReply(p.text);
       const usage = p.usage ?? { input_tokens: prompt.tokens, output_tokens: estimateTokens(p.text) };
-      return await this.finish(seq, { status: p.finish === "length" ? "incomplete" : "completed", usage, text: p.text, model: plan.model });
+      const calls = callsOf(p, how.maxToolCalls);
+      return await this.finish(seq, { status: p.finish === "length" ? "incomplete" : calls.length ? "requires_action" : "completed",
+        usage, text: p.text, model: plan.model, calls, reasoning: p.reasoning });
     } catch (err) {
       if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
       return await this.finish(seq, { status: "failed", usage: p.usage, text: p.text, error: mapUpstreamError(err), model: plan.model });
@@ -202,21 +232,23 @@ export class TurnRunner {
 
   /** Writes the reply once (if there is any text, or the turn completed), closes the turn and emits its end. */
   private async finish(seq: number, end: TurnEnd): Promise<TurnOutcome> {
-    const { status, usage = null, text = "", error = null, model = null } = end;
+    const { status, usage = null, text = "", error = null, model = null, calls = [], reasoning = "" } = end;
     const { store, events } = this.host;
     const thread = this.host.thread();
     const turnRow = store.turn(seq);
     if (!thread || !turnRow) return deletedOutcome();
     const t = now();
     let output: Message | null = null;
-    if (text !== "" || status === "completed" || status === "incomplete") {
+    if (text !== "" || status === "completed" || status === "incomplete" || status === "requires_action") {
       const row: MessageRow = {
         seq: turnRow.output_seq, role: "assistant", content: text,
-        status: status === "completed" ? "completed" : "incomplete", turn: seq, created_at: t,
+        status: status === "completed" || status === "requires_action" ? "completed" : "incomplete", turn: seq, created_at: t,
         // The same deliberate over-estimate as every other message (never below the upstream's own count),
         // so the context budget keeps one safety margin throughout.
-        tokens: Math.max(estimateTokens(text), (usage?.output_tokens ?? 0) + 4),
-        metadata: null, usage: usage ? JSON.stringify(usage) : null, extra: null,
+        // Calls go upstream again with their arguments, so they count too.
+        tokens: Math.max(estimateTokens(calls.length ? text + JSON.stringify(calls) : text), (usage?.output_tokens ?? 0) + 4),
+        metadata: null, usage: usage ? JSON.stringify(usage) : null,
+        extra: calls.length || reasoning ? JSON.stringify({ ...(calls.length ? { tool_calls: calls } : {}), ...(reasoning ? { reasoning } : {}) }) : null,
         // A reply belongs where its input does (a conversation's items, or a branch off it).
         branch: store.message(turnRow.input_first)?.branch ?? null,
       };
@@ -247,37 +279,10 @@ function deletedOutcome(): TurnOutcome {
   throw new NotFoundError("The thread was deleted while the turn was running.");
 }
 
-/** A turn's input as messages: a string is one user message. */
-function normalizeInput(input: TurnCreate["input"], limits: Readonly<Limits>): MessageCreate[] {
-  const list: MessageCreate[] = typeof input === "string" ? [{ role: "user", content: input }] : input;
-  if (list.length > limits.messagesPerInput) {
-    throw new TooLargeError(`input has ${list.length} messages; the limit is ${limits.messagesPerInput} (LIMITS.messagesPerInput).`, "input");
-  }
-  list.forEach((m, i) => checkContentSize(m.content, typeof input === "string" ? "input" : `input[${i}].content`, limits.contentBytes));
-  return list;
-}
-
-/** Refuses content over the configured contentBytes with 413: never truncated, never near the 2 MB row limit. */
-export function checkContentSize(content: string, param: string, contentBytes: number): void {
-  if (!fitsUtf8(content, contentBytes)) {
-    throw new TooLargeError(`${param} is larger than ${contentBytes} bytes (LIMITS.contentBytes).`, param);
-  }
-}
-
-/** The row of a message stored as it was sent (a turn's input, or an appended message). */
-export function sentMessageRow(m: MessageCreate, at: { seq: number; turn: number | null; created_at: number; extra: string | null; branch?: boolean }): MessageRow {
-  return {
-    seq: at.seq, role: m.role, content: m.content, status: "completed", turn: at.turn, created_at: at.created_at,
-    tokens: estimateTokens(m.content), metadata: m.metadata && Object.keys(m.metadata).length ? JSON.stringify(m.metadata) : null,
-    usage: null, extra: at.extra, branch: at.branch ? 1 : null,
-  };
-}
-
-/** The tool fields of a message as stored JSON, or null. */
-export function extraOf(m: MessageCreate): string | null {
-  if (m.tool_calls) return JSON.stringify({ tool_calls: m.tool_calls });
-  if (m.tool_call_id) return JSON.stringify({ tool_call_id: m.tool_call_id });
-  return null;
+/** The calls of a reply that ended normally, at most `max`, each with an ID (an upstream that gives none gets one). */
+function callsOf(p: ReplyProgress, max?: number): ToolCall[] {
+  const calls = p.calls.filter((c) => c && c.name).slice(0, max ?? Infinity);
+  return calls.map((c, i) => ({ id: c.id || `call_${Date.now().toString(36)}${i}`, type: "function" as const, function: { name: c.name, arguments: c.arguments || "{}" } }));
 }
 
 function placeholder(seq: number, turn: number): MessageRow {
