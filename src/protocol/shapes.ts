@@ -5,6 +5,7 @@
  * cannot drift from what the handlers return.
  */
 import { z } from "zod";
+import { ChatContent } from "./content.ts";
 import { ExpiresAfter, Metadata, Params, Role } from "./schemas.ts";
 import type * as Wire from "./types.ts";
 
@@ -45,7 +46,7 @@ export const Message = z.object({
   thread_id: z.string(),
   seq: z.number().int(),
   role: Role,
-  content: z.string(),
+  content: ChatContent.meta({ description: "A string, or the text and image_url parts it was sent as" }),
   status: z.enum(["completed", "in_progress", "incomplete", "failed"]),
   turn_id: z.string().nullable(),
   created_at: z.number().int(),
@@ -59,7 +60,7 @@ export const Turn = z.object({
   id: z.string(),
   object: z.literal("thread.turn"),
   thread_id: z.string(),
-  status: z.enum(["queued", "in_progress", "completed", "incomplete", "failed", "cancelled"]),
+  status: z.enum(["queued", "in_progress", "completed", "requires_action", "incomplete", "failed", "cancelled"]),
   input_message_ids: z.array(z.string()),
   output_message_id: z.string(),
   model: z.string(),
@@ -92,14 +93,21 @@ export const Conversation = z.object({
   metadata: Metadata,
 }).loose();
 
-/** A message item of a conversation or response (OpenAI's Responses item shape). */
-export const Item = z.object({
-  type: z.literal("message"),
-  id: z.string(),
-  status: z.enum(["completed", "in_progress", "incomplete"]),
-  role: z.enum(["user", "assistant", "system", "developer"]),
-  content: z.array(z.object({ type: z.enum(["input_text", "output_text"]), text: z.string() }).loose()),
-}).loose();
+const ItemStatus = z.enum(["completed", "in_progress", "incomplete"]);
+
+/** An item of a conversation or response (OpenAI's Responses item shapes): a message, a function call or its output, reasoning. */
+export const Item = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("message"),
+    id: z.string(),
+    status: ItemStatus,
+    role: z.enum(["user", "assistant", "system", "developer"]),
+    content: z.array(z.object({ type: z.enum(["input_text", "input_image", "output_text"]) }).loose()),
+  }).loose(),
+  z.object({ type: z.literal("function_call"), id: z.string(), call_id: z.string(), name: z.string(), arguments: z.string(), status: ItemStatus }).loose(),
+  z.object({ type: z.literal("function_call_output"), id: z.string(), call_id: z.string(), output: z.unknown(), status: ItemStatus }).loose(),
+  z.object({ type: z.literal("reasoning"), id: z.string(), summary: z.array(z.unknown()) }).loose(),
+]);
 
 /** OpenAI's Response object (the fields this server fills; see OpenAI's spec for the rest). */
 export const ResponseObject = z.object({

@@ -114,8 +114,8 @@ export class Transcript {
     const content = document.createElement("div");
     content.className = "content";
     // User text is shown exactly as typed (textContent); model text is Markdown, rendered and sanitized.
-    if (message.role === "user") content.textContent = message.content;
-    else content.innerHTML = renderMarkdown(message.content);
+    if (message.role === "user") content.textContent = textOf(message.content);
+    else content.innerHTML = renderMarkdown(textOf(message.content));
     const parts: HTMLElement[] = [header, content];
     const failed = endedTurn?.status === "failed" || message.status === "failed";
     const incomplete = message.status === "incomplete" || endedTurn?.status === "incomplete" || endedTurn?.status === "cancelled";
@@ -143,6 +143,12 @@ export class Transcript {
     for (const { message } of this.shown.values()) {
       if (message.role === "user" && message.seq < reply.seq && (!best || message.seq > best.seq)) best = message;
     }
-    return best?.content ?? "";
+    return best ? textOf(best.content) : "";
   }
+}
+
+/** A message's text: the string itself, or its text parts with each image shown as "[image]". */
+function textOf(content: Message["content"]): string {
+  if (typeof content === "string") return content;
+  return content.map((part) => (part.type === "text" ? part.text : "[image]")).join("\n");
 }
