@@ -23,12 +23,13 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workers", testTimeout: 30_000, include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },
+        test: { name: "workers", testTimeout: 30_000, include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/browser/**"] },
       },
       {
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
+          // Browser tests drive Chromium against the same kind of Worker; one file at a time with the e2e ones.
+          include: ["test/e2e/**/*.test.ts", "test/browser/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,

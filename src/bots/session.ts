@@ -12,6 +12,8 @@ import { recall, type IdempotencyKey } from "../thread/idempotency.ts";
 import { turnShape } from "../thread/shapes.ts";
 import type { ThreadRow, ThreadStore } from "../thread/store.ts";
 import type { TurnRunner } from "../thread/turns.ts";
+import type { ThreadParts } from "../thread/parts.ts";
+import type { TurnCalls } from "../thread/turnCalls.ts";
 import { adapterFor } from "./adapters.ts";
 import { Platform, sessionSettings } from "./config.ts";
 import { deliver, DeltaQueue, NEW_SESSION_NOTICE, notify, type ReplyTarget, type TurnEnd } from "./delivery.ts";
@@ -60,6 +62,21 @@ interface Pending {
 /** While a reply is being delivered, the object's alarm comes at least this often, so a restart is noticed. */
 const HEARTBEAT_MS = 15_000;
 const PENDING = "bot:delivery:";
+
+/** The bot session of a thread object, built from the parts it already has. */
+export function botSessionFor(p: ThreadParts, turnCalls: TurnCalls): BotSession {
+  return new BotSession({
+    env: p.env, storage: p.ctx.storage, store: p.store, events: p.events, turns: p.turns,
+    thread: () => p.life.thread(),
+    createThread: async (tenant, id, body) => {
+      p.life.insertThread(tenant, id, body, undefined, false);
+      await p.retention.afterActivity(true);
+    },
+    startTurn: (body, idem) => turnCalls.start(body, idem),
+    wipe: () => p.life.wipe(),
+    waitUntil: (promise) => p.ctx.waitUntil(promise),
+  });
+}
 
 export class BotSession {
   /** Deliveries run one after another, so a chat gets its replies in the order of its messages. */

@@ -3,8 +3,8 @@ import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
 import { BadRequestError } from "../errors.ts";
 import { bodyHash, type IdempotencyKey } from "../thread/idempotency.ts";
-import { LIMITS } from "../protocol/limits.ts";
-import { parseWith } from "./parse.ts";
+import { DEFAULT_LIMITS as LIMITS } from "../protocol/limits.ts";
+import { parseWith } from "../protocol/parse.ts";
 import { ThreadId } from "../protocol/schemas.ts";
 
 /** A request after the router's `before` step: its tenant and how it proved it. */
