@@ -30,7 +30,7 @@ export default defineConfig({
       {
         // A limit no test reaches: these tests run many turns as one tenant.
         plugins: [worker(1_000_000)],
-        test: { name: "workers", testTimeout: 30_000, include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", RATE_LIMIT_TESTS] },
+        test: { name: "workers", testTimeout: 30_000, include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/browser/**", RATE_LIMIT_TESTS] },
       },
       {
         plugins: [worker(TEST_TURN_LIMIT)],
@@ -39,7 +39,8 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
+          // Browser tests drive Chromium against the same kind of Worker; one file at a time with the e2e ones.
+          include: ["test/e2e/**/*.test.ts", "test/browser/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -1,8 +1,9 @@
 import type { ThreadObject } from "./thread/ThreadObject.ts";
 import type { DirectoryObject } from "./directory/DirectoryObject.ts";
+import type { BotEnv } from "./bots/config.ts";
 
 /** Bindings and settings; every variable is documented in the README's Configuration table. */
-export interface Env {
+export interface Env extends BotEnv {
   THREADS: DurableObjectNamespace<ThreadObject>;
   DIRECTORY: DurableObjectNamespace<DirectoryObject>;
   /** Workers Rate Limiting binding (wrangler.toml [[ratelimits]]): turns a tenant may start per period. */

@@ -3,8 +3,8 @@ import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
 import { BadRequestError } from "../errors.ts";
 import { bodyHash, type IdempotencyKey } from "../thread/idempotency.ts";
-import { LIMITS } from "../protocol/limits.ts";
-import { parseWith } from "./parse.ts";
+import { DEFAULT_LIMITS as LIMITS } from "../protocol/limits.ts";
+import { parseWith } from "../protocol/parse.ts";
 import { ThreadId } from "../protocol/schemas.ts";
 
 /** A request after the router's `before` step: its tenant and how it proved it. */
@@ -26,9 +26,20 @@ export function threadStub(env: Env, tenant: string, threadId: string) {
   return env.THREADS.get(env.THREADS.idFromName(JSON.stringify([tenant, threadId])));
 }
 
+/** A percent-encoded path segment as text; a malformed escape is left as it is (and then refused by its schema). */
+export function decodePathParam(s: string | undefined): string | undefined {
+  if (s === undefined) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /** The thread ID in the path, validated (400 naming `thread_id` if malformed). */
 export function pathThreadId(req: IRequest): string {
-  return parseWith(ThreadId, req.params.id, "thread_id");
+  // The router leaves path parameters percent-encoded; clients encode the ':' of IDs such as `telegram:123`.
+  return parseWith(ThreadId, decodePathParam(req.params.id), "thread_id");
 }
 
 /** The stub of the thread named in the path, for the request's tenant. */

@@ -5,7 +5,8 @@ import { unwrap } from "../errors.ts";
 import { ConversationCreate, ConversationUpdate, ItemsCreate } from "../protocol/openai.ts";
 import { ListQuery, ThreadId } from "../protocol/schemas.ts";
 import { idempotencyOf, newObjectId, tenantOf, threadStub } from "./context.ts";
-import { parseBody, parseWith } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { parseBody } from "./parse.ts";
 
 function conversationStub(req: IRequest, env: Env) {
   const id = parseWith(ThreadId, req.params.id, "conversation_id");
@@ -13,7 +14,7 @@ function conversationStub(req: IRequest, env: Env) {
 }
 
 export async function conversationCreate(req: IRequest, env: Env): Promise<Response> {
-  const body = await parseBody(req, ConversationCreate);
+  const body = await parseBody(req, env, ConversationCreate);
   const tenant = tenantOf(req, env);
   const idem = await idempotencyOf(req, body);
   const id = await newObjectId("conv", idem);
@@ -26,7 +27,7 @@ export async function conversationRetrieve(req: IRequest, env: Env): Promise<Res
 
 export async function conversationUpdate(req: IRequest, env: Env): Promise<Response> {
   const stub = conversationStub(req, env);
-  const body = await parseBody(req, ConversationUpdate);
+  const body = await parseBody(req, env, ConversationUpdate);
   unwrap(await stub.update({
     ...(body.metadata !== undefined ? { metadata: body.metadata ?? {} } : {}),
     ...(body.expires_after !== undefined ? { expires_after: body.expires_after } : {}),
@@ -41,7 +42,7 @@ export async function conversationDelete(req: IRequest, env: Env): Promise<Respo
 
 export async function itemsCreate(req: IRequest, env: Env): Promise<Response> {
   const stub = conversationStub(req, env);
-  const body = await parseBody(req, ItemsCreate);
+  const body = await parseBody(req, env, ItemsCreate);
   return Response.json(unwrap(await stub.addItems(body.items, await idempotencyOf(req, body))));
 }
 

@@ -4,7 +4,8 @@ import type { Env } from "../env.ts";
 import { unwrap } from "../errors.ts";
 import { ListQuery, MessageCreate } from "../protocol/schemas.ts";
 import { created, idempotencyOf, pathThread } from "./context.ts";
-import { parseBody, parseWith, queryOf } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { parseBody, queryOf } from "./parse.ts";
 
 export async function messageList(req: IRequest, env: Env): Promise<Response> {
   const q = parseWith(ListQuery, queryOf(req));
@@ -13,7 +14,7 @@ export async function messageList(req: IRequest, env: Env): Promise<Response> {
 
 export async function messageCreate(req: IRequest, env: Env): Promise<Response> {
   const stub = pathThread(req, env);
-  const body = await parseBody(req, MessageCreate);
+  const body = await parseBody(req, env, MessageCreate);
   return created(unwrap(await stub.appendMessage(body, await idempotencyOf(req, body))));
 }
 

@@ -1,65 +1,22 @@
 /** Input parsing at the HTTP boundary: body size, JSON, schema; every failure is an OpenAI-shaped 4xx. */
-import { z } from "zod";
+import type { z } from "zod";
 import { BadRequestError, TooLargeError } from "../errors.ts";
-import { LIMITS } from "../protocol/limits.ts";
+import type { Env } from "../env.ts";
+import { settingsOf } from "../settings.ts";
+import { parseWith } from "../protocol/parse.ts";
 
-/** The first schema issue as a 400 whose `param` names the field (`input[2].role`). */
-export function schemaError(err: z.ZodError, prefix = ""): BadRequestError {
-  let issue = err.issues[0]!;
-  let unionPath: PropertyKey[] = [];
-  // For a union (input: string | message[]), report the branch that got furthest into the value.
-  while (issue.code === "invalid_union" && issue.errors.length > 0) {
-    const best = issue.errors
-      .map((branch) => branch[0])
-      .filter((i): i is z.core.$ZodIssue => i !== undefined)
-      .sort((a, b) => b.path.length - a.path.length)[0];
-    if (!best || best.path.length === 0) {
-      // No branch got inside the value: prefer a branch that says more than "wrong type".
-      const informative = issue.errors.map((b) => b[0]).find((i) => i !== undefined && i.code !== "invalid_type");
-      if (informative) {
-        unionPath = [...unionPath, ...issue.path];
-        issue = informative;
-      }
-      break;
-    }
-    unionPath = [...unionPath, ...issue.path];
-    issue = best;
-  }
-  let path = [...unionPath, ...issue.path].map(String);
-  let message = issue.message;
-  if (issue.code === "unrecognized_keys") {
-    path = [...path, issue.keys[0]!];
-    message = `Unknown parameter: '${issue.keys.join("', '")}'.`;
-  } else if (issue.code === "invalid_type" && issue.input === undefined) {
-    message = "Missing required parameter.";
-  }
-  const param = formatPath(prefix ? [prefix, ...path] : path);
-  const text = message.startsWith("Unknown parameter") ? message : `Invalid '${param || "body"}': ${message}`;
-  return new BadRequestError(text, param || null);
-}
-
-function formatPath(path: string[]): string {
-  return path.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), "");
-}
-
-/** Parses a value with a schema, throwing a 400 that names the offending field. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix = ""): z.infer<S> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw schemaError(r.error, prefix);
-  return r.data;
-}
-
-/** Reads a JSON body of at most LIMITS.bodyBytes bytes (413 beyond) and parses it with schema. */
-export async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  return parseWith(schema, await readJson(req));
+/** Reads a JSON body of at most the configured bodyBytes (413 beyond) and parses it with schema. */
+export async function parseBody<S extends z.ZodType>(req: Request, env: Env, schema: S): Promise<z.infer<S>> {
+  return parseWith(schema, await readJson(req, env));
 }
 
 /** Reads the JSON body; an empty body is `{}` so that bodiless POSTs mean "no options". */
-export async function readJson(req: Request): Promise<unknown> {
+export async function readJson(req: Request, env: Env): Promise<unknown> {
+  const { bodyBytes } = settingsOf(env).limits;
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > LIMITS.bodyBytes) throw tooLarge();
+  if (declared > bodyBytes) throw tooLarge(bodyBytes);
   const buf = await req.arrayBuffer();
-  if (buf.byteLength > LIMITS.bodyBytes) throw tooLarge();
+  if (buf.byteLength > bodyBytes) throw tooLarge(bodyBytes);
   if (buf.byteLength === 0) return {};
   let text: string;
   try {
@@ -76,8 +33,8 @@ export async function readJson(req: Request): Promise<unknown> {
   }
 }
 
-function tooLarge() {
-  return new TooLargeError(`Request body is larger than the limit of ${LIMITS.bodyBytes} bytes (LIMITS.bodyBytes).`);
+function tooLarge(bodyBytes: number) {
+  return new TooLargeError(`Request body is larger than the limit of ${bodyBytes} bytes (LIMITS.bodyBytes).`);
 }
 
 /** The query string as a plain object, for ListQuery and friends; repeated keys are a 400. */

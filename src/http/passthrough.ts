@@ -8,29 +8,31 @@ import type OpenAI from "openai";
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { BadRequestError, NotFoundError, UpstreamError } from "../errors.ts";
-import { upstreamFor, upstreamTimeoutMs } from "../upstream/client.ts";
+import { settingsOf } from "../settings.ts";
+import { upstreamFor } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { DEFAULT_MAX_TOKENS, modelOwner, servedModelIds } from "../upstream/models.ts";
 import { relaySse } from "../upstream/relay.ts";
-import { parseWith, readJson } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { readJson } from "./parse.ts";
 import { SSE_HEADERS } from "./turns.ts";
 
 /** What we check before passing a chat request on; every other field goes to the upstream untouched. */
-const ChatCompletionBody = z.looseObject({
+export const ChatCompletionBody = z.looseObject({
   model: z.string().min(1),
   messages: z.array(z.unknown()).min(1),
   stream: z.boolean().nullish(),
 });
 
 /** What we check before passing an embeddings request on. */
-const EmbeddingBody = z.looseObject({
+export const EmbeddingBody = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string().min(1), z.array(z.unknown()).min(1)]),
 });
 
 /** POST /v1/chat/completions: the client's body to the upstream's /chat/completions, the answer back as JSON or SSE. */
 export async function chatCompletionCreate(req: IRequest, env: Env): Promise<Response> {
-  const body = await readJsonObject(req);
+  const body = await readJsonObject(req, env);
   parseWith(ChatCompletionBody, body);
   // Always send a reply budget: Workers AI cuts replies at 256 tokens when the
   // request names none. A client's own max_tokens or max_completion_tokens wins (null counts as none).
@@ -43,12 +45,12 @@ export async function chatCompletionCreate(req: IRequest, env: Env): Promise<Res
   if (!res.body || res.headers.get("content-type")?.includes("application/json")) {
     throw new UpstreamError("The upstream model answered a streaming request without a stream.", "upstream_malformed");
   }
-  return new Response(relaySse(res.body, upstreamTimeoutMs(env)), { headers: SSE_HEADERS });
+  return new Response(relaySse(res.body, settingsOf(env).upstream.timeoutMs), { headers: SSE_HEADERS });
 }
 
 /** POST /v1/embeddings: the client's body to the upstream's /embeddings, the answer back as it came. */
 export async function embeddingCreate(req: IRequest, env: Env): Promise<Response> {
-  const body = await readJsonObject(req);
+  const body = await readJsonObject(req, env);
   parseWith(EmbeddingBody, body);
   const { client } = upstreamFor(env);
   // Not client.embeddings.create(): without an encoding_format it asks the
@@ -92,8 +94,8 @@ function modelObject(id: string) {
 }
 
 /** A JSON body that is an object (400 otherwise, like every body in parse.ts). */
-async function readJsonObject(req: Request): Promise<Record<string, unknown>> {
-  const body = await readJson(req);
+async function readJsonObject(req: Request, env: Env): Promise<Record<string, unknown>> {
+  const body = await readJson(req, env);
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new BadRequestError("The request body must be a JSON object.");
   }

@@ -4,15 +4,21 @@ import type { Env } from "../env.ts";
 import { BadRequestError, NotFoundError, unwrap } from "../errors.ts";
 import { ResponseCreate } from "../protocol/openai.ts";
 import { ThreadId } from "../protocol/schemas.ts";
-import { parseResponseId } from "../responses/ids.ts";
+import { z } from "zod";
+import type { InputItem } from "../protocol/content.ts";
+import type { AnyItem } from "../protocol/openai.ts";
+import { parseItemId, parseResponseId } from "../responses/ids.ts";
+import { asInputItem } from "../responses/items.ts";
 import { idempotencyOf, newObjectId, tenantOf, threadStub } from "./context.ts";
 import { listQueryWithInclude } from "./conversations.ts";
-import { parseBody, parseWith } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { parseBody, queryOf } from "./parse.ts";
 import { SSE_HEADERS } from "./turns.ts";
 
 export async function responseCreate(req: IRequest, env: Env): Promise<Response> {
-  const body = await parseBody(req, ResponseCreate);
+  const body = await parseBody(req, env, ResponseCreate);
   const tenant = tenantOf(req, env);
+  if (Array.isArray(body.input)) body.input = await resolveReferences(env, tenant, body.input);
   const idem = await idempotencyOf(req, body);
   if (body.conversation && body.previous_response_id) {
     throw new BadRequestError("Use either 'conversation' or 'previous_response_id', not both.", "previous_response_id");
@@ -34,6 +40,22 @@ export async function responseCreate(req: IRequest, env: Env): Promise<Response>
   return value instanceof ReadableStream ? new Response(value, { headers: SSE_HEADERS }) : Response.json(value);
 }
 
+/**
+ * Replaces each item_reference by the item it names, asked of the object the
+ * item's ID names (item IDs carry their thread, as response IDs do), so a
+ * reference resolves with or without previous_response_id or conversation.
+ */
+async function resolveReferences(env: Env, tenant: string, input: InputItem[]): Promise<InputItem[]> {
+  return Promise.all(input.map(async (item, i) => {
+    if ("role" in item || (item.type != null && item.type !== "item_reference")) return item;
+    const ref = parseItemId(item.id);
+    const found = ref ? unwrap(await threadStub(env, tenant, ref.threadId).referencedItem(item.id)) as AnyItem | null : null;
+    const resolved = found ? asInputItem(found) : null;
+    if (!resolved) throw new BadRequestError(`Item with id '${item.id.slice(0, 120)}' not found.`, `input[${i}].id`);
+    return resolved;
+  }));
+}
+
 /** The object and turn a response ID names; an ID that is not ours names nothing (404). */
 function responseRef(req: IRequest, env: Env) {
   const ref = parseResponseId(req.params.id ?? "");
@@ -41,9 +63,24 @@ function responseRef(req: IRequest, env: Env) {
   return { stub: threadStub(env, tenantOf(req, env), ref.threadId), turnId: ref.turnId };
 }
 
+/** GET /v1/responses/{id}; with `?stream=true&starting_after=N`, a background response's events after N, followed until it ends. */
 export async function responseRetrieve(req: IRequest, env: Env): Promise<Response> {
   const { stub, turnId } = responseRef(req, env);
+  const q = parseWith(RetrieveQuery, queryOf(req));
+  if (q.stream === "true") return new Response(unwrap(await stub.streamResponse(turnId, q.starting_after ?? -1)), { headers: SSE_HEADERS });
   return Response.json(unwrap(await stub.getResponse(turnId)));
+}
+
+/** The retrieve query; other keys (`include[]`, `include_obfuscation`, as the SDK sends them) change nothing and are ignored, as before. */
+const RetrieveQuery = z.looseObject({
+  stream: z.enum(["true", "false"]).optional(),
+  starting_after: z.coerce.number().int().min(0).optional(),
+});
+
+/** POST /v1/responses/{id}/cancel: cancels a queued or running response (OpenAI allows it for background ones). */
+export async function responseCancel(req: IRequest, env: Env): Promise<Response> {
+  const { stub, turnId } = responseRef(req, env);
+  return Response.json(unwrap(await stub.cancelResponse(turnId)));
 }
 
 export async function responseDelete(req: IRequest, env: Env): Promise<Response> {

@@ -7,10 +7,11 @@ import type { Thread } from "../protocol/types.ts";
 import { listThreadIds } from "../directory/shards.ts";
 import { callIdempotent } from "../stubs.ts";
 import { created, idempotencyOf, newObjectId, pathThread, pathThreadId, tenantOf, threadStub } from "./context.ts";
-import { parseBody, parseWith, queryOf } from "./parse.ts";
+import { parseWith } from "../protocol/parse.ts";
+import { parseBody, queryOf } from "./parse.ts";
 
 export async function threadCreate(req: IRequest, env: Env): Promise<Response> {
-  const body = await parseBody(req, ThreadCreate);
+  const body = await parseBody(req, env, ThreadCreate);
   const tenant = tenantOf(req, env);
   const idem = await idempotencyOf(req, body);
   const id = body.id ?? (await newObjectId("thread", idem));
@@ -37,7 +38,7 @@ export async function threadRetrieve(req: IRequest, env: Env): Promise<Response>
 }
 
 export async function threadUpdate(req: IRequest, env: Env): Promise<Response> {
-  const body = await parseBody(req, ThreadUpdate);
+  const body = await parseBody(req, env, ThreadUpdate);
   return Response.json(unwrap(await pathThread(req, env).update(body)));
 }
 
@@ -53,13 +54,14 @@ export async function threadDelete(req: IRequest, env: Env): Promise<Response> {
  */
 export async function threadFork(req: IRequest, env: Env): Promise<Response> {
   const source = pathThread(req, env);
-  const body = await parseBody(req, ForkCreate);
+  const body = await parseBody(req, env, ForkCreate);
   const tenant = tenantOf(req, env);
   const idem = await idempotencyOf(req, body);
   const from = unwrap(await source.forkSource(body.message_id));
   const id = body.id ?? (await newObjectId("thread", idem));
   const target = threadStub(env, tenant, id);
-  const { thread, fresh } = unwrap(await target.createFork(tenant, id, from, body.metadata, idem));
+  // The RPC type of a thread is too deep for the checker (JSON Schemas in params.tools are `unknown`): named here.
+  const { thread, fresh } = unwrap(await target.createFork(tenant, id, from, body.metadata, idem)) as { thread: Thread; fresh: boolean };
   if (!fresh) return created(thread);
   try {
     let after = 0;

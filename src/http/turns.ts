@@ -14,7 +14,7 @@ export const SSE_HEADERS = {
 
 export async function turnCreate(req: IRequest, env: Env): Promise<Response> {
   const stub = pathThread(req, env);
-  const body = await parseBody(req, TurnCreate);
+  const body = await parseBody(req, env, TurnCreate);
   const idem = await idempotencyOf(req, body);
   if (body.stream) return new Response(unwrap(await stub.streamTurn(body, idem)), { headers: SSE_HEADERS });
   return Response.json(unwrap(await stub.runTurn(body, idem)));

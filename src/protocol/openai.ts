@@ -1,26 +1,17 @@
 /** Zod schemas and wire shapes of the OpenAI-compatible Conversations and Responses surface. */
+import type { Conversation as OpenAIConversation, Message as OpenAIMessage } from "openai/resources/conversations/conversations";
+import type { Response as OpenAIResponse } from "openai/resources/responses/responses";
 import { z } from "zod";
-import { ExpiresAfter, Instructions, Metadata, Text } from "./schemas.ts";
+import { FunctionCallItem, FunctionCallOutputItem, MessageItem as MessageItemSchema } from "./content.ts";
+import { CreateResponse } from "./create-response.ts";
+import { ExpiresAfter, Metadata } from "./schemas.ts";
+import type { ResponsesFunctionTool, ResponsesToolChoice, TextFormat } from "./tools.ts";
 
 /** Most items in one conversations.create or items.create call (OpenAI's limit). */
 export const MAX_ITEMS_PER_CALL = 20;
 
-const TextPart = z.object({
-  type: z.enum(["input_text", "output_text"]),
-  text: Text(),
-  annotations: z.array(z.unknown()).optional(),
-  logprobs: z.array(z.unknown()).optional(),
-}).strict();
-
-/** A message item as clients send it: EasyInputMessage (`{role, content}`) or a full message item. */
-export const MessageItemInput = z.object({
-  type: z.literal("message").optional(),
-  role: z.enum(["user", "assistant", "system", "developer"]),
-  content: z.union([Text(), z.array(TextPart).min(1, "must not be empty")]),
-  // Present when a client sends back an item it received (e.g. a response's output); ignored.
-  id: z.string().max(256).optional(),
-  status: z.enum(["in_progress", "completed", "incomplete"]).optional(),
-}).strict();
+/** An item a conversation can hold: a message, a function call, or a call's output (content.ts has their schemas). */
+export const MessageItemInput = z.union([FunctionCallItem, FunctionCallOutputItem, MessageItemSchema]);
 export type MessageItemInput = z.infer<typeof MessageItemInput>;
 
 export const ConversationCreate = z.strictObject({
@@ -40,35 +31,17 @@ export const ItemsCreate = z.strictObject({
   items: z.array(MessageItemInput).min(1, "must not be empty").max(MAX_ITEMS_PER_CALL, `at most ${MAX_ITEMS_PER_CALL} items`),
 });
 
-const ConversationRef = z.union([z.string().min(1).max(256), z.strictObject({ id: z.string().min(1).max(256) })]);
-
-export const ResponseCreate = z.strictObject({
-  input: z.union([Text(), z.array(MessageItemInput).min(1, "must not be empty")]),
-  instructions: Instructions.nullable().optional(),
-  model: Text().min(1).max(256).optional(),
-  conversation: ConversationRef.nullable().optional(),
-  previous_response_id: z.string().min(1).max(512).nullable().optional(),
-  store: z.boolean().nullable().optional(),
-  stream: z.boolean().nullable().optional(),
-  max_output_tokens: z.number().int().min(16).max(131_072).nullable().optional(),
-  temperature: z.number().min(0).max(2).nullable().optional(),
-  top_p: z.number().gt(0).max(1).nullable().optional(),
-  metadata: Metadata.nullable().optional(),
-  // Accepted because they change nothing here: there are no tools, text is plain, and truncation is automatic.
-  user: z.string().max(512).optional(),
-  parallel_tool_calls: z.boolean().nullable().optional(),
-  truncation: z.enum(["auto", "disabled"]).nullable().optional(),
-  text: z.strictObject({ format: z.strictObject({ type: z.literal("text") }).optional() }).optional(),
-  include: z.array(z.string()).nullable().optional(),
-});
-export type ResponseCreate = z.infer<typeof ResponseCreate>;
+/** The whole documented CreateResponse body (create-response.ts). */
+export const ResponseCreate = CreateResponse;
+export type ResponseCreate = CreateResponse;
 
 /** Content part of an item on the wire. */
 export type ItemContent =
   | { type: "input_text"; text: string }
-  | { type: "output_text"; text: string; annotations: unknown[]; logprobs: unknown[] };
+  | { type: "input_image"; image_url: string; detail: "auto" | "low" | "high" }
+  | { type: "output_text"; text: string; annotations: never[]; logprobs: never[] };
 
-/** A conversation or response item on the wire (messages only: this deployment has no tools). */
+/** A message item of a conversation or response. */
 export interface MessageItem {
   type: "message";
   id: string;
@@ -76,6 +49,46 @@ export interface MessageItem {
   role: "user" | "assistant" | "system" | "developer";
   content: ItemContent[];
 }
+
+/** A reply as a response's output item: an assistant message of output text. */
+export interface OutputMessageItem extends MessageItem {
+  role: "assistant";
+  content: Extract<ItemContent, { type: "output_text" }>[];
+}
+
+/** A call the model made. */
+export interface FunctionCallOutItem {
+  type: "function_call";
+  id: string;
+  call_id: string;
+  name: string;
+  arguments: string;
+  status: "completed" | "in_progress" | "incomplete";
+}
+
+/** The result of a call, as the client sent it. */
+export interface FunctionCallResultItem {
+  type: "function_call_output";
+  id: string;
+  call_id: string;
+  output: string | Exclude<ItemContent, { type: "output_text" }>[];
+  status: "completed" | "in_progress" | "incomplete";
+}
+
+/** Reasoning the upstream streamed before its reply (never sent back upstream). */
+export interface ReasoningOutItem {
+  type: "reasoning";
+  id: string;
+  summary: never[];
+  content: { type: "reasoning_text"; text: string }[];
+  status: "completed" | "in_progress" | "incomplete";
+}
+
+/** Any item of a conversation or response. */
+export type AnyItem = MessageItem | FunctionCallOutItem | FunctionCallResultItem | ReasoningOutItem;
+
+/** What a response's output may hold. */
+export type OutputItem = OutputMessageItem | FunctionCallOutItem | ReasoningOutItem;
 
 export interface Conversation {
   id: string;
@@ -96,40 +109,78 @@ export interface ResponseRequest {
   conversation: string | null;
   store: boolean;
   user?: string;
+  /** The rest is kept only when the request set it (older rows have none of it). */
+  tools?: ResponsesFunctionTool[];
+  tool_choice?: ResponsesToolChoice;
+  parallel_tool_calls?: boolean;
+  format?: TextFormat;
+  verbosity?: "low" | "medium" | "high" | null;
+  truncation?: "auto" | "disabled";
+  background?: boolean;
+  reasoning_effort?: string | null;
+  max_tool_calls?: number | null;
+  top_logprobs?: number | null;
+  prompt_cache_key?: string;
+  safety_identifier?: string;
 }
 
 export type ResponseStatus = "completed" | "failed" | "in_progress" | "cancelled" | "queued" | "incomplete";
+
+export interface ResponseUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
 
 export interface ResponseObject {
   id: string;
   object: "response";
   created_at: number;
+  completed_at?: number | null;
   status: ResponseStatus;
-  background: false;
+  background: boolean;
   error: { code: string; message: string } | null;
   incomplete_details: { reason: "max_output_tokens" | "content_filter" } | null;
   instructions: string | null;
   max_output_tokens: number | null;
+  max_tool_calls?: number | null;
   model: string;
-  output: MessageItem[];
+  output: OutputItem[];
   output_text: string;
   parallel_tool_calls: boolean;
   previous_response_id: string | null;
   conversation: { id: string } | null;
+  reasoning?: { effort: string | null; summary: null };
+  service_tier: "default";
   store: boolean;
   temperature: number | null;
   top_p: number | null;
-  text: { format: { type: "text" } };
-  tool_choice: "auto";
-  tools: [];
+  top_logprobs?: number | null;
+  text: { format: TextFormat; verbosity?: "low" | "medium" | "high" | null };
+  tool_choice: ResponsesToolChoice;
+  tools: (Omit<ResponsesFunctionTool, "parameters" | "strict" | "description"> & { parameters: Record<string, unknown> | null; strict: boolean | null; description?: string | null })[];
   truncation: "disabled" | "auto";
-  usage: {
-    input_tokens: number;
-    input_tokens_details: { cached_tokens: number };
-    output_tokens: number;
-    output_tokens_details: { reasoning_tokens: number };
-    total_tokens: number;
-  } | null;
+  /** Left out until there is one (the spec types it as an object, not nullable). */
+  usage?: ResponseUsage;
   metadata: Record<string, string>;
   user?: string;
+  prompt_cache_key?: string;
+  safety_identifier?: string;
 }
+
+/*
+ * The shapes above are checked against the openai package's own types where
+ * they are built (`satisfies` in thread/conversations.ts and responses/shape.ts),
+ * so a field that drifts from what the SDK reads fails the typecheck.
+ */
+export type { OpenAIConversation, OpenAIMessage };
+
+/**
+ * The Response fields the SDK's type can check. Left out: `error` (our codes,
+ * such as upstream_error, are not in OpenAI's code enum) and `usage` (null
+ * while a response runs, where the SDK's type has it optional).
+ */
+export type CheckedResponse = Pick<OpenAIResponse, Exclude<keyof ResponseObject & keyof OpenAIResponse,
+  "error" | "usage" | "output" | "tools" | "tool_choice" | "text" | "reasoning" | "background" | "service_tier" | "conversation" | "completed_at">>;

@@ -1,19 +1,19 @@
 /** Zod schemas of every HTTP input; each is also the TypeScript type of what it parses. */
 import { z } from "zod";
 import { fitsUtf8 } from "../encoding.ts";
-import { LIMITS } from "./limits.ts";
+import { ChatContent } from "./content.ts";
+import { DEFAULT_LIMITS as LIMITS } from "./limits.ts";
+import { Text } from "./text.ts";
+import { ChatToolParams } from "./tools.ts";
 
+export { Text };
 
-/**
- * A string that can be stored and returned exactly: well-formed Unicode. A lone
- * surrogate cannot be encoded as UTF-8, so SQLite would store something else;
- * it is refused with a 400 instead.
- */
-export const Text = () => z.string().refine((s) => s.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
+/** The characters and length of a thread ID (response IDs carry one too: responses/ids.ts). */
+export const THREAD_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export const ThreadId = z
   .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, "must be 1-128 characters of A-Za-z0-9_.:-")
+  .regex(THREAD_ID_PATTERN, "must be 1-128 characters of A-Za-z0-9_.:-")
   // URLs drop "." and ".." path segments, so such an ID could never be reached again.
   .refine((s) => !/^\.+$/.test(s), "must not consist of dots only");
 
@@ -25,8 +25,9 @@ export const Metadata = z
   .refine((m) => Object.keys(m).length <= LIMITS.metadataPairs, `at most ${LIMITS.metadataPairs} pairs`);
 export type Metadata = z.infer<typeof Metadata>;
 
-/** Sampling parameters passed to the upstream's chat completions. */
+/** Sampling parameters passed to the upstream's chat completions, and the default tools (issue #10). */
 export const Params = z.strictObject({
+  ...ChatToolParams.shape,
   temperature: z.number().min(0).max(2).optional(),
   top_p: z.number().gt(0).max(1).optional(),
   max_tokens: z.number().int().min(1).max(131_072).optional(),
@@ -63,8 +64,11 @@ export type ThreadUpdate = z.infer<typeof ThreadUpdate>;
 export const Role = z.enum(["system", "user", "assistant", "tool"]);
 export type Role = z.infer<typeof Role>;
 
-/** Message content: a string, at most LIMITS.contentBytes of UTF-8 (larger is a 413, see http/body.ts). */
-export const Content = Text();
+/**
+ * Message content: a string, or a list of text and image_url parts; at most
+ * LIMITS.contentBytes of UTF-8 as stored (larger is a 413, see thread/content.ts).
+ */
+export const Content = ChatContent;
 
 const ToolCall = z.strictObject({
   id: z.string().min(1).max(256),
@@ -87,6 +91,8 @@ export const MessageCreate = z
       ctx.addIssue({ code: "custom", path: ["tool_call_id"], message: "is only allowed for role tool" });
     if (m.role !== "assistant" && m.tool_calls)
       ctx.addIssue({ code: "custom", path: ["tool_calls"], message: "is only allowed for role assistant" });
+    if (m.role !== "user" && typeof m.content !== "string" && m.content.some((p) => p.type === "image_url"))
+      ctx.addIssue({ code: "custom", path: ["content"], message: "only user messages may hold images" });
     if (m.content === "" && !m.tool_calls)
       ctx.addIssue({ code: "custom", path: ["content"], message: "must not be empty" });
   });
@@ -104,6 +110,8 @@ export const TurnCreate = z.strictObject({
   model: Model.optional(),
   params: Params.optional(),
   strategy: Strategy.optional(),
+  // Tools and structured output for this turn (they override the thread's params).
+  ...ChatToolParams.shape,
 });
 export type TurnCreate = z.infer<typeof TurnCreate>;
 
@@ -125,14 +133,8 @@ export type ListQuery = z.infer<typeof ListQuery>;
 
 /** WebSocket client frames (DESIGN.md, "WebSocket protocol"); parsed before anything is stored or broadcast. */
 export const ClientFrame = z.discriminatedUnion("type", [
-  z.strictObject({
-    type: z.literal("turn.create"),
-    request_id: z.string().min(1).max(256).optional(),
-    input: TurnCreate.shape.input,
-    model: Model.optional(),
-    params: Params.optional(),
-    strategy: Strategy.optional(),
-  }),
+  // A turn.create frame is a TurnCreate body (streaming aside: a socket always gets the events).
+  TurnCreate.omit({ stream: true }).extend({ type: z.literal("turn.create"), request_id: z.string().min(1).max(256).optional() }),
   z.strictObject({ type: z.literal("turn.cancel"), turn_id: z.string().min(1).max(256), request_id: z.string().min(1).max(256).optional() }),
   z.strictObject({ type: z.literal("ping"), request_id: z.string().max(256).optional() }),
 ]);

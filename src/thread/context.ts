@@ -1,7 +1,9 @@
 /** The context builder: which messages go upstream for a turn (DESIGN.md, storage rules). */
 import type OpenAI from "openai";
 import type { PromptRow, ThreadStore } from "./store.ts";
-import { estimateTokens } from "./tokens.ts";
+import { estimateTokens } from "../upstream/tokens.ts";
+import { rowContent } from "./content.ts";
+import { toolFieldsOf } from "./toolcalls.ts";
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
@@ -14,6 +16,8 @@ export interface PromptPlan {
   tokens: number;
   /** How many history messages were included. */
   included: number;
+  /** True when older history was left out for the budget (truncation "disabled" refuses that). */
+  truncated: boolean;
 }
 
 /** A thread's messages below `below`, newest first, read lazily in indexed pages of PAGE rows. */
@@ -50,9 +54,11 @@ export function* ancestorHistory(store: ThreadStore, parent: number | null): Gen
 /**
  * Instructions plus the newest rows of `history` whose estimated tokens fit
  * `budget`, oldest first. It stops at the first row that does not fit, so the
- * work is bounded by the window, not the thread's length. A tool result is
- * never sent without the assistant message that called it: leading tool
- * messages are dropped.
+ * work is bounded by the window, not the thread's length. An assistant message
+ * that called tools and the tool results after it are taken together or not at
+ * all (never split by the budget); a tool result whose call is not there is
+ * never sent, and a call without its result is left out of its message (a cut
+ * or abandoned call reaches no model).
  */
 export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: string | null; budget: number; pinned?: PromptRow[] }): PromptPlan {
   const system = opts.instructions ? estimateTokens(opts.instructions) : 0;
@@ -66,26 +72,51 @@ export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: 
   }
   const pinnedSeqs = new Set(pinned.map((r) => r.seq));
   const picked: PromptRow[] = [];
+  // Tool results read so far (newest first), waiting for the assistant message that called them.
+  let results: PromptRow[] = [];
+  let truncated = false;
   for (const row of history) {
     if (pinnedSeqs.has(row.seq)) break; // the walk has reached the pinned opening: everything is in
-    if (row.tokens > remaining) break;
-    remaining -= row.tokens;
-    picked.push(row);
+    if (row.role === "tool") {
+      results.push(row);
+      continue;
+    }
+    const calls = row.role === "assistant" ? toolFieldsOf(row).tool_calls : undefined;
+    // Newest first: the results, then the message that called them. Results with no call before them are orphans: dropped.
+    const group = calls ? [...results, row] : [row];
+    results = [];
+    const cost = group.reduce((n, r) => n + r.tokens, 0);
+    if (cost > remaining) {
+      truncated = true;
+      break;
+    }
+    remaining -= cost;
+    picked.push(...group);
   }
   picked.reverse();
-  while (picked.length > 0 && picked[0]!.role === "tool") remaining += picked.shift()!.tokens;
 
   const messages: ChatMessage[] = [];
   if (opts.instructions) messages.push({ role: "system", content: opts.instructions });
-  for (const row of [...pinned, ...picked]) messages.push(toChatMessage(row));
-  return { messages, tokens: opts.budget - remaining, included: pinned.length + picked.length };
+  const answered = new Set(picked.flatMap((r) => (r.role === "tool" ? [toolFieldsOf(r).tool_call_id] : [])));
+  for (const row of [...pinned, ...picked]) {
+    const m = toChatMessage(row, answered);
+    if (m) messages.push(m);
+  }
+  return { messages, tokens: opts.budget - remaining, included: pinned.length + picked.length, truncated };
 }
 
 /** How many opening system messages a thread may pin into every prompt. */
 export const MAX_PINNED = 4;
 
-function toChatMessage(row: PromptRow): ChatMessage {
-  // item_role (a Responses "developer" message kept as system) is ours, not the upstream's.
-  const { item_role: _, ...extra } = row.extra ? (JSON.parse(row.extra) as Record<string, unknown>) : {};
-  return { role: row.role, content: row.content, ...extra } as ChatMessage;
+/** The chat message of a row: its content as sent, and only the tool fields the upstream knows; null for a call-only message whose calls all went unanswered. */
+function toChatMessage(row: PromptRow, answered: Set<string | undefined>): ChatMessage | null {
+  const content = rowContent(row);
+  const { tool_calls, tool_call_id } = toolFieldsOf(row);
+  if (tool_call_id) return { role: "tool", content, tool_call_id } as ChatMessage;
+  if (tool_calls) {
+    const kept = tool_calls.filter((c) => answered.has(c.id));
+    if (kept.length === 0) return content === "" ? null : ({ role: row.role, content } as ChatMessage);
+    return { role: "assistant", content, tool_calls: kept } as ChatMessage;
+  }
+  return { role: row.role, content } as ChatMessage;
 }

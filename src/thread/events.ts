@@ -133,8 +133,8 @@ export class EventLog {
     let chars = 0;
     for (const row of rows) {
       for (const e of eventsOf(this.store, t, row, this.busy())) {
-        if ("message" in e) chars += e.message.content.length;
-        else if (e.type === "message.delta") chars += e.delta.length;
+        if ("message" in e) chars += typeof e.message.content === "string" ? e.message.content.length : JSON.stringify(e.message.content).length;
+        else if ("delta" in e) chars += e.delta.length;
         if (chars > MAX_REPLAY_CHARS) return null;
         out.push(e);
       }
@@ -191,6 +191,12 @@ function rowOf(t: Pick<ThreadRow, "id_prefix">, e: ThreadEvent): EventRow {
       return { ...base, ref: null, data: null };
     case "message.delta":
       throw new Error("deltas are buffered, not stored one by one");
+    case "message.tool_call.delta":
+    case "message.reasoning.delta": {
+      // Stored whole, one row each: argument fragments are few, and reasoning is rare.
+      const { seq: _s, thread_id: _t, ...rest } = e;
+      return { ...base, ref: null, data: JSON.stringify(rest) };
+    }
     default:
       return { ...base, ref: seqOf(e.turn.id, "turn", t.id_prefix), data: null };
   }
@@ -213,6 +219,9 @@ function eventsOf(store: ThreadStore, t: ThreadRow, row: EventRow, busy: boolean
     }
     case "message.deleted":
       return [{ ...base, type: "message.deleted", message_id: (JSON.parse(row.data!) as { id: string }).id }];
+    case "message.tool_call.delta":
+    case "message.reasoning.delta":
+      return [{ ...base, ...(JSON.parse(row.data!) as object) } as ThreadEvent];
     case "thread.updated":
       return [{ ...base, type: "thread.updated", thread: threadShape(t, busy) }];
     case "thread.deleted":
@@ -237,6 +246,8 @@ function deltaEvents(threadId: string, first: number, c: DeltaChunk): ThreadEven
 export function turnOfEvent(e: ThreadEvent): string | null {
   switch (e.type) {
     case "message.delta":
+    case "message.tool_call.delta":
+    case "message.reasoning.delta":
       return e.turn_id;
     case "message.created":
     case "message.completed":
@@ -250,7 +261,7 @@ export function turnOfEvent(e: ThreadEvent): string | null {
   }
 }
 
-const TERMINAL = new Set(["turn.completed", "turn.incomplete", "turn.failed", "turn.cancelled"]);
+const TERMINAL = new Set(["turn.completed", "turn.requires_action", "turn.incomplete", "turn.failed", "turn.cancelled"]);
 
 /** Whether the event ends its turn. */
 export function isTurnEnd(e: ThreadEvent): boolean {

@@ -1,20 +1,26 @@
 /** The Responses API inside a ThreadObject: a response is a turn, stored with what its request asked for. */
 import { BadRequestError, NotFoundError } from "../errors.ts";
-import type { MessageItemInput, ResponseCreate, ResponseObject, ResponseRequest } from "../protocol/openai.ts";
-import type { MessageCreate, TurnCreate } from "../protocol/schemas.ts";
+import type { OutputItem, ResponseCreate, ResponseObject, ResponseRequest } from "../protocol/openai.ts";
+import type { TurnCreate } from "../protocol/schemas.ts";
 import type { TurnResult } from "../protocol/types.ts";
 import { ephemeralResponse, ephemeralStream } from "../responses/ephemeral.ts";
 import { ResponseEventWriter } from "../responses/events.ts";
-import { responseId } from "../responses/ids.ts";
-import { itemOf, responseObject } from "../responses/shape.ts";
+import { itemId, responseId } from "../responses/ids.ts";
+import { outputOf } from "../responses/items.ts";
+import { responseObject } from "../responses/shape.ts";
+import type { Settings } from "../settings.ts";
 import type { Upstream } from "../upstream/client.ts";
+import { sentMessageRow } from "./content.ts";
 import { remember, type IdempotencyKey } from "./idempotency.ts";
-import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
 import { ancestorHistory, buildPrompt, MAX_PINNED, threadHistory } from "./context.ts";
 import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
+import { byteStream, followEvents } from "./follow.ts";
+import { resolveSeq } from "./paging.ts";
+import { planTurn } from "./plan.ts";
+import { prepareResponse, type PreparedResponse } from "./responseRequest.ts";
 import { messageId, messageShape, seqOf, turnShape } from "./shapes.ts";
 import type { PromptRow, ThreadRow, ThreadStore } from "./store.ts";
-import { estimateTokens } from "./tokens.ts";
+import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
 import type { TurnRunner } from "./turns.ts";
 
 /** Where a response's history comes from: the conversation this object is, or a chain of responses in it. */
@@ -26,19 +32,15 @@ export interface ResponsesDeps {
   events: EventLog;
   thread(): ThreadRow;
   upstream(): Upstream;
-  /** UPSTREAM_TIMEOUT_MS: how long a reply's stream may stay silent. */
-  idleMs: number;
+  /** This deployment's settings: the upstream timeout, the longest reply, the default model. */
+  settings: Settings;
   /** The turn's result once it has ended (a failed turn throws its error). */
   turnResult(seq: number): Promise<TurnResult>;
   waitUntil(p: Promise<unknown>): void;
 }
 
-/** A Responses message item as the thread message it is stored as: developer becomes system, remembered in extra. */
-export function messageFromItem(item: MessageItemInput): { message: MessageCreate; extra: string | null } {
-  const content = typeof item.content === "string" ? item.content : item.content.map((p) => p.text).join("");
-  if (item.role === "developer") return { message: { role: "system", content }, extra: JSON.stringify({ item_role: "developer" }) };
-  return { message: { role: item.role, content }, extra: null };
-}
+/** A stored request and, internally, where its events start in the thread's log (for a background stream). */
+type StoredRequest = ResponseRequest & { event_after?: number };
 
 export class Responses {
   constructor(private readonly d: ResponsesDeps) {}
@@ -52,39 +54,52 @@ export class Responses {
   create(body: ResponseCreate, mode: ResponseMode, conversationId: string | null, idem?: IdempotencyKey):
     ResponseObject | ReadableStream<Uint8Array> | Promise<ResponseObject | ReadableStream<Uint8Array>> {
     const t = this.d.thread();
+    const store = this.d.store;
     const parent = mode.kind === "chain" && mode.previousTurnId ? this.parentSeq(t, mode.previousTurnId) : null;
-    const { inputs, request, params } = prepare(body, body.model ?? t.model, conversationId);
+    const prepared = prepareResponse(body, body.model ?? t.model, conversationId);
     // Instructions apply to this response only; a conversation's own instructions (if it is
     // also a thread that has some) stand in when the request has none.
     const instructions = body.instructions ?? (mode.kind === "conversation" ? t.instructions : null);
-    if (!request.store) {
-      const store = this.d.store;
-      const past = mode.kind === "conversation" ? threadHistory(store, Number.MAX_SAFE_INTEGER) : ancestorHistory(store, parent);
-      const pinned = mode.kind === "conversation" ? store.leadingSystem(MAX_PINNED) : [];
-      return runEphemeral(this.d.upstream(), this.d.idleMs, body, { inputs, request, params }, instructions, past, pinned);
+    const past = () => mode.kind === "conversation" ? threadHistory(store, Number.MAX_SAFE_INTEGER) : ancestorHistory(store, parent);
+    const pinned = mode.kind === "conversation" ? store.leadingSystem(MAX_PINNED) : [];
+    checkToolInput(prepared.inputs.map((i) => i.message), mode.kind === "conversation" ? store.recentToolFields(OPEN_CALL_WINDOW) : past(),
+      { param: (i) => `input[${i}].call_id` });
+    if (!prepared.request.store || prepared.request.truncation === "disabled") {
+      const run = planAndBuild(this.d.upstream(), this.d.settings, prepared, instructions, past(), pinned);
+      if (!prepared.request.store) return body.stream ? ephemeralStream(run) : ephemeralResponse(run);
     }
 
-    const turnBody: TurnCreate = { input: inputs.map((i) => i.message), model: body.model ?? undefined, params };
-    const { turn } = this.d.turns.start(turnBody, {
+    const turnBody: TurnCreate = { input: prepared.inputs.map((i) => i.message), model: body.model ?? undefined, params: prepared.params as TurnCreate["params"] };
+    const { turn, done } = this.d.turns.start(turnBody, {
       instructions,
       chainParent: mode.kind === "chain" ? parent : undefined,
       // A chain continuing a conversation's response lives here, with its history, but is not the conversation.
       branch: mode.kind === "chain" && !t.hidden,
-      extras: inputs.map((i) => i.extra),
+      extras: prepared.inputs.map((i) => i.extra),
+      upstreamExtra: prepared.extra,
+      maxToolCalls: body.max_tool_calls ?? undefined,
+      // Tool results were checked above against this response's own history.
+      toolsChecked: true,
       written: (seq) => {
+        const request: StoredRequest = { ...prepared.request, ...(prepared.request.background ? { event_after: this.d.events.lastSeq() } : {}) };
         this.d.store.insertResponse({ turn: seq, parent, request: JSON.stringify(request) });
         remember(this.d.store, idem, { turn: seq });
       },
     });
     const seq = seqOf(turn.id, "turn", t.id_prefix)!;
+    if (prepared.request.background) {
+      // The response runs in this object after the answer; the runtime keeps the object alive for it.
+      this.d.waitUntil(done.catch(() => {}));
+      return body.stream ? this.follow(seq)! : this.retrieve(turn.id);
+    }
     if (!body.stream) return this.d.turnResult(seq).then(() => this.retrieve(turn.id));
-    return this.follow(seq);
+    return this.follow(seq)!;
   }
 
   /**
    * The answer to an idempotent retry of a stored response: the same response
    * once it has ended (a failed one throws its error again), or, streamed, its
-   * events rebuilt from what was stored (the text as one delta).
+   * events rebuilt from what was stored.
    */
   async replay(seq: number, stream: boolean): Promise<ResponseObject | ReadableStream<Uint8Array>> {
     const turnId = turnShape(this.d.thread(), this.d.store.turn(seq)!).id;
@@ -93,32 +108,52 @@ export class Responses {
       return this.retrieve(turnId);
     }
     await this.d.turns.whenDone(seq)?.catch(() => {});
+    return this.rebuilt(seq, -1);
+  }
+
+  /**
+   * `GET /v1/responses/{id}?stream=true&starting_after=N`: the response's events
+   * after sequence number N, replayed from the thread's event log and followed
+   * live until it ends (rebuilt from the stored response once the log no longer holds them).
+   */
+  streamStored(turnId: string, startingAfter: number): ReadableStream<Uint8Array> {
     const r = this.retrieve(turnId);
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    const out = new ResponseEventWriter((b) => void writer.write(b).catch(() => {}));
-    out.created({ ...r, status: "in_progress", output: [], output_text: "", usage: null });
-    const item = r.output[0];
-    if (item) {
-      out.itemAdded(item.id);
-      out.delta(item.content.map((c) => c.text).join(""));
-    }
-    out.finished(r);
-    void writer.close().catch(() => {});
-    return readable;
+    const seq = seqOf(turnId, "turn", this.d.thread().id_prefix)!;
+    const req = JSON.parse(this.d.store.response(seq)!.request) as StoredRequest;
+    if (!req.background) throw new BadRequestError("Only a background response can be streamed again (create it with background: true).", "stream");
+    const live = this.d.turns.whenDone(seq) !== null;
+    const followed = req.event_after !== undefined ? this.follow(seq, req.event_after, startingAfter) : null;
+    if (followed) return followed;
+    if (live) throw new BadRequestError("This response's events are no longer kept; poll GET /v1/responses/{id}.", null, "resume_window_expired");
+    return this.rebuilt(seq, startingAfter, r);
   }
 
   /** The stored response of a turn; 404 if there is none or it was deleted. */
   retrieve(turnId: string): ResponseObject {
     const t = this.d.thread();
-    const seq = seqOf(turnId, "turn", t.id_prefix);
-    const row = seq === null ? null : this.d.store.response(seq);
-    const turnRow = seq === null ? null : this.d.store.turn(seq);
-    if (!row || row.deleted || !turnRow) throw new NotFoundError(`Response with id '${responseId(t.id, turnId)}' not found.`, "response_id");
+    const { row, turnRow } = resolveSeq(t, turnId, "turn", (seq) => this.storedResponse(seq),
+      () => new NotFoundError(`Response with id '${responseId(t.id, turnId)}' not found.`, "response_id"));
     const turn = turnShape(t, turnRow);
     const out = this.d.store.message(turnRow.output_seq);
-    const reply = out ? itemOf(messageShape(t, out)) : null;
-    return responseObject(responseId(t.id, turn.id), turn, JSON.parse(row.request) as ResponseRequest, reply);
+    const reasoning = out?.extra ? (JSON.parse(out.extra) as { reasoning?: string }).reasoning : undefined;
+    const output: OutputItem[] = out ? outputOf(t.id, messageShape(t, out), reasoning) : this.partialOutput(t, turnRow.seq, turnRow.output_seq);
+    return responseObject(responseId(t.id, turn.id), turn, JSON.parse(row.request) as ResponseRequest, output);
+  }
+
+  /** The text and reasoning a running response has so far, as in-progress items (its calls show once they are whole). */
+  private partialOutput(t: ThreadRow, seq: number, outputSeq: number): OutputItem[] {
+    const p = this.d.turns.partial(seq);
+    if (!p || (p.text === "" && p.reasoning === "")) return [];
+    const row = { seq: outputSeq, role: "assistant", content: p.text, status: "in_progress" as const, turn: seq, created_at: 0,
+      tokens: 0, metadata: null, usage: null, extra: null };
+    return outputOf(t.id, messageShape(t, row), p.reasoning).filter((i) => i.type !== "message" || p.text !== "");
+  }
+
+  /** Cancels a queued or running response (background ones are the ones still running when asked); answers it as it ended. */
+  async cancel(turnId: string): Promise<ResponseObject> {
+    this.retrieve(turnId);
+    await this.d.turns.cancel(seqOf(turnId, "turn", this.d.thread().id_prefix)!);
+    return this.retrieve(turnId);
   }
 
   /** Deletes a stored response; responses that already continue it keep their history. */
@@ -130,106 +165,99 @@ export class Responses {
 
   /** The seq of the turn of a stored response named as previous_response_id; 400 if there is none. */
   private parentSeq(t: ThreadRow, turnId: string): number {
-    const seq = seqOf(turnId, "turn", t.id_prefix);
-    const row = seq === null ? null : this.d.store.response(seq);
-    if (seq === null || !row || row.deleted) {
-      throw new BadRequestError(`Previous response with id '${responseId(t.id, turnId)}' not found.`, "previous_response_id");
-    }
-    return seq;
+    return resolveSeq(t, turnId, "turn", (seq) => {
+      const row = this.d.store.response(seq);
+      return row && !row.deleted ? seq : null;
+    }, () => new BadRequestError(`Previous response with id '${responseId(t.id, turnId)}' not found.`, "previous_response_id"));
   }
 
-  /** Streams a stored response's events as the Responses API names them, until it ends. */
-  private follow(seq: number): ReadableStream<Uint8Array> {
+  /** A stored response that was not deleted, with its turn; null otherwise. */
+  private storedResponse(seq: number) {
+    const row = this.d.store.response(seq);
+    const turnRow = this.d.store.turn(seq);
+    return row && !row.deleted && turnRow ? { row, turnRow } : null;
+  }
+
+  /** The writer of one response's stream, its item IDs those of the reply message. */
+  private writer(seq: number, write: (b: Uint8Array) => void, startingAfter = -1): ResponseEventWriter {
     const t = this.d.thread();
-    const turnRow = this.d.store.turn(seq)!;
-    const turnId = turnShape(t, turnRow).id;
-    const replyId = messageId(t.id_prefix, turnRow.output_seq);
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    let open = true;
-    const out = new ResponseEventWriter((b) => {
-      if (open) writer.write(b).catch(() => (open = false));
+    const replyId = messageId(t.id_prefix, this.d.store.turn(seq)!.output_seq);
+    return new ResponseEventWriter(write, (kind, i) => itemId(kind, t.id, replyId, i), startingAfter);
+  }
+
+  /** A finished response's events rebuilt from what was stored. */
+  private rebuilt(seq: number, startingAfter: number, r = this.retrieve(turnShape(this.d.thread(), this.d.store.turn(seq)!).id)): ReadableStream<Uint8Array> {
+    const out = byteStream();
+    const frames = this.writer(seq, out.write, startingAfter);
+    // A background response's stream numbers its events as the live one did: created, queued, in_progress, …
+    frames.created({ ...r, status: r.background ? "queued" : "in_progress", output: [], output_text: "" });
+    if (r.background) frames.started(r);
+    frames.replay(r);
+    out.close();
+    return out.readable;
+  }
+
+  /** Streams a stored response's events as the Responses API names them, until it ends (null if the log no longer reaches `after`). */
+  private follow(seq: number, after = this.d.events.lastSeq(), startingAfter = -1): ReadableStream<Uint8Array> | null {
+    const t = this.d.thread();
+    const turnId = turnShape(t, this.d.store.turn(seq)!).id;
+    const stream = followEvents(this.d.events, {
+      after,
+      filter: (e) => turnOfEvent(e) === turnId,
+      until: isTurnEnd,
+      idle: () => false,
+    }, (write) => {
+      const out = this.writer(seq, write, startingAfter);
+      return {
+        // A response that is not a background one is announced in progress, even while its turn waits its turn.
+        start: () => {
+          const r = this.retrieve(turnId);
+          out.created({ ...r, status: r.background ? "queued" : "in_progress", output: [], output_text: "" });
+        },
+        event: (e) => {
+          if (e.type === "turn.started" && e.turn.id === turnId) {
+            const r = this.retrieve(turnId);
+            if (r.background) out.started(r);
+          } else if (e.type === "message.delta") out.delta(e.delta);
+          else if (e.type === "message.reasoning.delta") out.reasoning(e.delta);
+          else if (e.type === "message.tool_call.delta") out.toolDelta(e.index, e.call_id, e.name, e.delta);
+          else if (isTurnEnd(e)) out.finished(this.retrieve(turnId));
+        },
+      };
     });
-    // A response that is not a background one is announced in progress, even while its turn waits its turn.
-    out.created({ ...this.retrieve(turnId), status: "in_progress" });
-    // The turn runs after this synchronous block, so subscribing here misses nothing.
-    const unsubscribe = this.d.events.subscribe((e) => {
-      if (e.type === "thread.deleted") {
-        unsubscribe();
-        open = false;
-        writer.close().catch(() => {});
-        return;
-      }
-      if (turnOfEvent(e) !== turnId) return;
-      if (e.type === "message.created" && e.message.id === replyId) out.itemAdded(replyId);
-      else if (e.type === "message.delta") out.delta(e.delta);
-      else if (isTurnEnd(e)) {
-        unsubscribe();
-        out.finished(this.retrieve(turnId));
-        open = false;
-        writer.close().catch(() => {});
-      }
-    });
+    if (!stream) return null;
     this.d.waitUntil(this.d.turns.whenDone(seq)?.catch(() => {}) ?? Promise.resolve());
-    return readable;
+    return stream;
   }
 }
 
-/** What a Responses request becomes, whatever object it runs in: its input messages, the request kept with it, its sampling. */
-interface Prepared {
-  inputs: { message: MessageCreate; extra: string | null }[];
-  request: ResponseRequest;
-  params: { temperature?: number; top_p?: number; max_tokens?: number };
-}
-
-function prepare(body: ResponseCreate, model: string, conversationId: string | null): Prepared {
-  const inputs = (typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : body.input).map(messageFromItem);
-  for (const [i, m] of inputs.entries()) {
-    if (m.message.content === "") throw new BadRequestError("Input items must have text.", typeof body.input === "string" ? "input" : `input[${i}].content`);
-  }
-  const request: ResponseRequest = {
-    instructions: body.instructions ?? null,
-    model,
-    metadata: body.metadata ?? {},
-    temperature: body.temperature ?? null,
-    top_p: body.top_p ?? null,
-    max_output_tokens: body.max_output_tokens ?? null,
-    previous_response_id: body.previous_response_id ?? null,
-    conversation: conversationId,
-    store: body.store ?? true,
-    ...(body.user ? { user: body.user } : {}),
-  };
-  const params = {
-    ...(body.temperature != null ? { temperature: body.temperature } : {}),
-    ...(body.top_p != null ? { top_p: body.top_p } : {}),
-    ...(body.max_output_tokens != null ? { max_tokens: body.max_output_tokens } : {}),
-  };
-  return { inputs, request, params };
-}
-
-/** store:false: the history in `past` (newest first) is read, never written, and the answer comes straight from the upstream. */
-function runEphemeral(upstream: Upstream, idleMs: number, body: ResponseCreate, { inputs, request, params }: Prepared,
-  instructions: string | null, past: Iterable<PromptRow>, pinned: PromptRow[]): Promise<ResponseObject> | ReadableStream<Uint8Array> {
-  const model = upstream.dev ? DEV_MODEL : request.model;
-  const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
-  const input: PromptRow[] = inputs.map((m, i) => ({
-    seq: -i, role: m.message.role, content: m.message.content, tokens: estimateTokens(m.message.content), extra: null,
-  })).reverse();
+/** Plans a response's prompt now: 400 when the input does not fit, or (truncation "disabled") when the history would be cut. */
+function planAndBuild(upstream: Upstream, settings: Settings, { inputs, request, params, extra }: PreparedResponse,
+  instructions: string | null, past: Iterable<PromptRow>, pinned: PromptRow[]) {
+  const plan = planTurn({ dev: upstream.dev, model: request.model, params, instructions,
+    inputs: () => inputs.map((m) => m.message.content), maxTokensParam: "max_output_tokens" });
+  const input: PromptRow[] = inputs.map((m, i) => {
+    const { seq, role, content, tokens, extra } = sentMessageRow(m.message, { seq: -i, turn: null, created_at: 0, extra: m.extra });
+    return { seq, role, content, tokens, extra };
+  }).reverse();
   function* history() {
     yield* input;
     yield* past;
   }
-  const prompt = buildPrompt(history(), { instructions, budget: contextWindow(model) - maxTokens, pinned });
-  if (prompt.included < input.length) {
-    throw new BadRequestError(`The input does not fit the model's context window.`, "input", "context_length_exceeded");
+  const prompt = buildPrompt(history(), { instructions, budget: plan.budget, pinned });
+  if (prompt.included < input.length || (request.truncation === "disabled" && prompt.truncated)) {
+    throw new BadRequestError("The input (with the history it continues) does not fit the model's context window; truncation \"auto\" would drop the oldest turns.",
+      "input", "context_length_exceeded");
   }
-  const { max_tokens: _, ...sampling } = params;
-  const r = { upstream, idleMs, messages: prompt.messages, model, maxTokens, sampling, request: { ...request, model } };
-  return body.stream ? ephemeralStream(r) : ephemeralResponse(r);
+  return { upstream, idleMs: settings.upstream.timeoutMs, maxBytes: settings.limits.contentBytes, messages: prompt.messages, model: plan.model,
+    maxTokens: plan.maxTokens, sampling: { ...plan.sampling, ...extra }, request: { ...request, model: plan.model } };
 }
 
 /** A store:false response with no history: nothing to read, nothing written, not even a schema. */
-export function ephemeralWithoutHistory(upstream: Upstream, idleMs: number, body: ResponseCreate, defaultModel: string):
+export function ephemeralWithoutHistory(upstream: Upstream, settings: Settings, body: ResponseCreate):
   Promise<ResponseObject> | ReadableStream<Uint8Array> {
-  return runEphemeral(upstream, idleMs, body, prepare(body, body.model ?? defaultModel, null), body.instructions ?? null, [], []);
+  const prepared = prepareResponse(body, body.model ?? settings.defaultModel, null);
+  checkToolInput(prepared.inputs.map((i) => i.message), [], { param: (i) => `input[${i}].call_id` });
+  const run = planAndBuild(upstream, settings, prepared, body.instructions ?? null, [], []);
+  return body.stream ? ephemeralStream(run) : ephemeralResponse(run);
 }

@@ -3,11 +3,10 @@ import type { Message, Thread, ToolCall, Turn, Usage } from "../protocol/types.t
 import type { MessageRow, ThreadRow, TurnRow } from "./store.ts";
 import type { Role } from "../protocol/schemas.ts";
 import { randomBase36 } from "../encoding.ts";
+import { rowContent } from "./content.ts";
 
 /** Length of the random per-thread prefix that makes message and turn IDs unique across threads. */
 export const ID_PREFIX_LENGTH = 12;
-
-const BASE36 = /^[0-9a-z]{1,11}$/;
 
 /** A message ID is msg_ + the thread's random prefix + its seq in base 36: no index needed to find it. */
 export function messageId(prefix: string, seq: number): string {
@@ -18,13 +17,21 @@ export function turnId(prefix: string, seq: number): string {
   return `turn_${prefix}${seq.toString(36)}`;
 }
 
-/** The seq a message or turn ID names in this thread, or null if it is not one of this thread's IDs. */
+/**
+ * The seq a message or turn ID names in this thread, or null if it is not one
+ * of this thread's IDs. For "msg", the Responses item IDs of a message count
+ * too: `msg_`, `fc_` (a call, `-index`), `fco_` (a call's output) or `rs_`
+ * (reasoning), with the routing suffix `_<base64url thread id>` (responses/ids.ts).
+ */
 export function seqOf(id: string, kind: "msg" | "turn", prefix: string): number | null {
-  const head = `${kind}_${prefix}`;
-  if (!id.startsWith(head)) return null;
-  const rest = id.slice(head.length);
-  return BASE36.test(rest) ? parseInt(rest, 36) : null;
+  const head = kind === "msg" ? /^(?:msg|fco|fc|rs)_/.exec(id)?.[0] : `${kind}_`;
+  if (!head || !id.startsWith(head + prefix)) return null;
+  const m = ITEM_TAIL.exec(id.slice(head.length + prefix.length));
+  return m ? parseInt(m[1]!, 36) : null;
 }
+
+/** The seq in base 36, then an optional call index and routing suffix. */
+const ITEM_TAIL = /^([0-9a-z]{1,11})(?:-\d{1,3})?(?:_[A-Za-z0-9_-]+)?$/;
 
 export function randomPrefix(): string {
   return randomBase36(ID_PREFIX_LENGTH);
@@ -58,7 +65,7 @@ export function messageShape(t: Pick<ThreadRow, "id" | "id_prefix">, m: MessageR
     thread_id: t.id,
     seq: m.seq,
     role: m.role as Role,
-    content: m.content,
+    content: rowContent(m),
     status: m.status,
     turn_id: m.turn === null ? null : turnId(t.id_prefix, m.turn),
     created_at: m.created_at,

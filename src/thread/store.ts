@@ -201,6 +201,13 @@ export class ThreadStore {
     );
   }
 
+  /** The newest rows of the thread's own messages without their content, newest first: what the open-call check reads. */
+  recentToolFields(limit: number): PromptRow[] {
+    return this.rows<PromptRow>(
+      "SELECT seq, role, '' AS content, 0 AS tokens, extra FROM messages WHERE branch IS NULL ORDER BY seq DESC LIMIT ?", limit,
+    );
+  }
+
   insertTurn(t: TurnRow): void {
     this.sql.exec(
       `INSERT INTO turns (seq, status, input_first, input_last, output_seq, model, usage, error, created_at, completed_at)

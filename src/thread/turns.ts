@@ -1,30 +1,33 @@
 /** Turn lifecycle inside a ThreadObject: write the input, queue, call upstream, write the reply once. */
-import { fitsUtf8 } from "../encoding.ts";
-import type { Env } from "../env.ts";
-import { ApiError, BadRequestError, ConflictError, NotFoundError, TooLargeError } from "../errors.ts";
-import { LIMITS } from "../protocol/limits.ts";
+import { ApiError, ConflictError, NotFoundError } from "../errors.ts";
+import type { Settings } from "../settings.ts";
 import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
-import type { Message, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
-import { upstreamFor, upstreamTimeoutMs, type Upstream } from "../upstream/client.ts";
+import type { Message, ToolCall, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
+import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
-import { newProgress, readReply } from "../upstream/reply.ts";
-import { contextWindow, DEFAULT_MAX_TOKENS, DEV_MODEL } from "../upstream/models.ts";
-import { buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
+import { assertJsonReply, newProgress, readReply, readWhole, type ReplyProgress } from "../upstream/reply.ts";
+import { extraOf, normalizeInput, sentMessageRow } from "./content.ts";
+import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
+import { planTurn, type TurnPlan } from "./plan.ts";
 import { messageShape, turnShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
-import { estimateTokens } from "./tokens.ts";
+import { estimateTokens } from "../upstream/tokens.ts";
+import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
 export interface TurnHost {
   store: ThreadStore;
   events: EventLog;
-  env: Env;
+  /** This deployment's settings (limits, upstream timeout). */
+  settings: Settings;
   /** The thread row, or null once the thread has been deleted. */
   thread(): ThreadRow | null;
   /** Called after a turn ends, to refresh the tenant's directory entry. */
   touched(): Promise<void>;
+  /** The upstream client (injected: built once per object from configuration, or a test's). */
+  upstream(): Upstream;
 }
 
 /** What a finished turn produced: its final shape, its reply, and the error if it failed. */
@@ -45,11 +48,34 @@ export interface TurnOptions {
   branch?: boolean;
   /** Called inside the synchronous write block with the new turn's seq, to write alongside it. */
   written?: (turnSeq: number) => void;
+  /** Fields sent upstream as they are (reasoning_effort, logprobs), beside the plan's. */
+  upstreamExtra?: Record<string, unknown>;
+  /** Most tool calls the reply may make (max_tool_calls); the rest are dropped. */
+  maxToolCalls?: number;
+  /** The caller already checked the input's tool results (the Responses API names its items its own way). */
+  toolsChecked?: boolean;
+}
+
+/** How a turn ended, for finish(): what was read of the reply, and the error if it failed. */
+interface TurnEnd {
+  status: TurnStatus;
+  usage?: { input_tokens: number; output_tokens: number } | null;
+  /** The reply's text so far (default: none). */
+  text?: string;
+  error?: ApiError | null;
+  /** The model that answered (default: the one the turn was queued with). */
+  model?: string | null;
+  /** The tool calls of a reply that ended normally (a cut reply keeps none). */
+  calls?: ToolCall[];
+  /** Reasoning text the upstream sent, stored with the reply and never sent back upstream. */
+  reasoning?: string;
 }
 
 interface Running {
   seq: number;
   abort: AbortController;
+  /** What has arrived of its reply so far (shown by a background response's GET). */
+  progress: ReplyProgress;
 }
 
 /** Runs a thread's turns one at a time, in arrival order. */
@@ -60,14 +86,7 @@ export class TurnRunner {
   /** Turns queued or running, by seq: what a cancel or an idempotent retry waits for. */
   private readonly inflight = new Map<number, Promise<TurnOutcome>>();
 
-  private client: Upstream | null = null;
-
   constructor(private readonly host: TurnHost) {}
-
-  /** The upstream client, built once per object instance (configuration does not change while it lives). */
-  upstreamClient(): Upstream {
-    return (this.client ??= upstreamFor(this.host.env));
-  }
 
   /** True while a turn is queued or running. */
   get busy(): boolean {
@@ -91,24 +110,19 @@ export class TurnRunner {
     const strategy = body.strategy ?? "enqueue";
     if (strategy === "reject" && this.busy) throw new ConflictError("A turn is already running on this thread.", "thread_busy");
 
-    const upstream = this.upstreamClient();
-    const model = upstream.dev ? DEV_MODEL : (body.model ?? thread.model);
-    const params: Params = { ...(JSON.parse(thread.params) as Params), ...body.params };
-    const maxTokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
-    const window = contextWindow(model);
-    if (maxTokens >= window) {
-      throw new BadRequestError(`max_tokens (${maxTokens}) must be below the model's context window of ${window} tokens.`, "params.max_tokens");
-    }
-    const inputs = normalizeInput(body.input);
-    const inputTokens = inputs.reduce((n, m) => n + estimateTokens(m.content), 0);
+    const dev = this.host.upstream().dev;
+    let inputs: MessageCreate[] = [];
     const instructions = opts.instructions !== undefined ? opts.instructions : thread.instructions;
-    const budget = window - maxTokens - (instructions ? estimateTokens(instructions) : 0);
-    if (inputTokens > budget) {
-      throw new BadRequestError(
-        `The input is about ${inputTokens} tokens; the model ${model} has room for ${budget} after the instructions and max_tokens.`,
-        "input", "context_length_exceeded",
-      );
-    }
+    const { tools, tool_choice, parallel_tool_calls, response_format } = body;
+    const turnTools = Object.fromEntries(Object.entries({ tools, tool_choice, parallel_tool_calls, response_format }).filter(([, v]) => v !== undefined));
+    const plan = planTurn({
+      dev, model: body.model ?? thread.model,
+      params: { ...(JSON.parse(thread.params) as Params), ...body.params, ...turnTools },
+      instructions, maxTokensParam: "params.max_tokens",
+      inputs: () => (inputs = normalizeInput(body.input, this.host.settings.limits)).map((m) => m.content),
+    });
+    if (!opts.toolsChecked) checkToolInput(inputs, opts.chainParent === undefined ? store.recentToolFields(OPEN_CALL_WINDOW) : ancestorHistory(store, opts.chainParent),
+      { strategy, param: (i) => typeof body.input === "string" ? "input" : `input[${i}].tool_call_id` });
     if (strategy === "interrupt" && this.running) this.abortRunning();
 
     const t = now();
@@ -116,7 +130,7 @@ export class TurnRunner {
     const outputSeq = first + inputs.length;
     const turnSeq = store.allocateTurn();
     const turnRow = { seq: turnSeq, status: "queued" as TurnStatus, input_first: first, input_last: outputSeq - 1,
-      output_seq: outputSeq, model, usage: null, error: null, created_at: t, completed_at: null };
+      output_seq: outputSeq, model: plan.model, usage: null, error: null, created_at: t, completed_at: null };
     store.insertTurn(turnRow);
     const written = inputs.map((m, i) =>
       sentMessageRow(m, { seq: first + i, turn: turnSeq, created_at: t, extra: opts.extras?.[i] ?? extraOf(m), branch: opts.branch }));
@@ -129,7 +143,7 @@ export class TurnRunner {
     for (const row of written) events.emit({ type: "message.created", message: messageShape(thread, row) });
 
     this.pending++;
-    const done = this.chain.then(() => this.run(turnSeq, { model, params, maxTokens, budget: window - maxTokens, instructions, chainParent: opts.chainParent }));
+    const done = this.chain.then(() => this.run(turnSeq, plan, { instructions, chainParent: opts.chainParent, extra: opts.upstreamExtra, maxToolCalls: opts.maxToolCalls }));
     const settled = done.finally(() => {
       this.pending--;
       this.inflight.delete(turnSeq);
@@ -137,6 +151,11 @@ export class TurnRunner {
     this.inflight.set(turnSeq, settled);
     this.chain = settled.catch(() => {});
     return { turn, done: settled };
+  }
+
+  /** What has arrived so far of the reply of turn `seq` while it runs (read-only), else null. */
+  partial(seq: number): Readonly<ReplyProgress> | null {
+    return this.running?.seq === seq ? this.running.progress : null;
   }
 
   /** The outcome of a turn still queued or running, or null if it has ended. */
@@ -153,7 +172,7 @@ export class TurnRunner {
     const done = this.inflight.get(seq);
     if (!done) return;
     if (this.running?.seq === seq) this.abortRunning();
-    else if (this.host.store.turn(seq)?.status === "queued") await this.finish(seq, "cancelled", null, "", null, null);
+    else if (this.host.store.turn(seq)?.status === "queued") await this.finish(seq, { status: "cancelled" });
     await done.catch(() => {});
   }
 
@@ -161,8 +180,8 @@ export class TurnRunner {
     this.running?.abort.abort();
   }
 
-  private async run(seq: number, plan: { model: string; params: Params; maxTokens: number; budget: number;
-    instructions: string | null; chainParent: number | null | undefined }): Promise<TurnOutcome> {
+  private async run(seq: number, plan: TurnPlan,
+    how: { instructions: string | null; chainParent: number | null | undefined; extra?: Record<string, unknown>; maxToolCalls?: number }): Promise<TurnOutcome> {
     const { store, events } = this.host;
     const thread = this.host.thread();
     const turnRow = store.turn(seq);
@@ -172,55 +191,64 @@ export class TurnRunner {
       return { result: { ...turnShape(thread, turnRow), output: null }, error: null };
     }
     const abort = new AbortController();
-    this.running = { seq, abort };
+    const p = newProgress();
+    this.running = { seq, abort, progress: p };
     const started = store.updateTurn(seq, { status: "in_progress" });
     const turnId = turnShape(thread, turnRow).id;
     events.emit({ type: "turn.started", turn: turnShape(thread, started) });
     const reply = messageShape(thread, placeholder(turnRow.output_seq, seq));
     events.emit({ type: "message.created", message: reply });
 
-    const p = newProgress();
     try {
-      const history = plan.chainParent === undefined
+      const history = how.chainParent === undefined
         ? threadHistory(store, turnRow.output_seq)
-        : chainHistory(store, turnRow, plan.chainParent);
-      const pinned = plan.chainParent === undefined ? store.leadingSystem(MAX_PINNED) : [];
-      const prompt = buildPrompt(history, { instructions: plan.instructions, budget: plan.budget, pinned });
-      const { max_tokens: _, ...sampling } = plan.params;
-      await readReply(this.upstreamClient().client,
-        { ...sampling, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens, stream: true,
-          stream_options: { include_usage: true } },
-        p,
-        { signal: abort.signal, idleMs: upstreamTimeoutMs(this.host.env), maxBytes: LIMITS.contentBytes,
-          onDelta: (delta) => events.emit({ type: "message.delta", message_id: reply.id, turn_id: turnId, delta }) });
-      if (abort.signal.aborted) return await this.finish(seq, "cancelled", p.usage, p.text, null, plan.model);
+        : chainHistory(store, turnRow, how.chainParent);
+      const pinned = how.chainParent === undefined ? store.leadingSystem(MAX_PINNED) : [];
+      const prompt = buildPrompt(history, { instructions: how.instructions, budget: plan.budget, pinned });
+      const request = { ...plan.sampling, ...how.extra, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens };
+      const reading = { signal: abort.signal, idleMs: this.host.settings.upstream.timeoutMs, maxBytes: this.host.settings.limits.contentBytes,
+        onDelta: (delta: string) => events.emit({ type: "message.delta", message_id: reply.id, turn_id: turnId, delta }),
+        // Calls beyond max_tool_calls are dropped, so their fragments are not announced either.
+        onToolDelta: (d: { index: number; call_id: string; name: string; delta: string }) =>
+          d.index < (how.maxToolCalls ?? Infinity) && events.emit({ type: "message.tool_call.delta", message_id: reply.id, turn_id: turnId, ...d }),
+        onReasoning: (delta: string) => events.emit({ type: "message.reasoning.delta", message_id: reply.id, turn_id: turnId, delta }) };
+      const format = plan.sampling.response_format?.type;
+      // Workers AI's JSON mode does not stream: a JSON reply is read whole and announced as one delta.
+      if (format === "json_object" || format === "json_schema") await readWhole(this.host.upstream().client, request, p, reading);
+      else await readReply(this.host.upstream().client, { ...request, stream: true, stream_options: { include_usage: true } }, p, reading);
+      if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
+      if (format === "json_object" || format === "json_schema") assertJsonReply(p.text);
       const usage = p.usage ?? { input_tokens: prompt.tokens, output_tokens: estimateTokens(p.text) };
-      return await this.finish(seq, p.finish === "length" ? "incomplete" : "completed", usage, p.text, null, plan.model);
+      const calls = callsOf(p, how.maxToolCalls);
+      return await this.finish(seq, { status: p.finish === "length" ? "incomplete" : calls.length ? "requires_action" : "completed",
+        usage, text: p.text, model: plan.model, calls, reasoning: p.reasoning });
     } catch (err) {
-      if (abort.signal.aborted) return await this.finish(seq, "cancelled", p.usage, p.text, null, plan.model);
-      return await this.finish(seq, "failed", p.usage, p.text, mapUpstreamError(err), plan.model);
+      if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
+      return await this.finish(seq, { status: "failed", usage: p.usage, text: p.text, error: mapUpstreamError(err), model: plan.model });
     } finally {
       this.running = null;
     }
   }
 
   /** Writes the reply once (if there is any text, or the turn completed), closes the turn and emits its end. */
-  private async finish(seq: number, status: TurnStatus, usage: { input_tokens: number; output_tokens: number } | null,
-    text: string, error: ApiError | null, model: string | null): Promise<TurnOutcome> {
+  private async finish(seq: number, end: TurnEnd): Promise<TurnOutcome> {
+    const { status, usage = null, text = "", error = null, model = null, calls = [], reasoning = "" } = end;
     const { store, events } = this.host;
     const thread = this.host.thread();
     const turnRow = store.turn(seq);
     if (!thread || !turnRow) return deletedOutcome();
     const t = now();
     let output: Message | null = null;
-    if (text !== "" || status === "completed" || status === "incomplete") {
+    if (text !== "" || status === "completed" || status === "incomplete" || status === "requires_action") {
       const row: MessageRow = {
         seq: turnRow.output_seq, role: "assistant", content: text,
-        status: status === "completed" ? "completed" : "incomplete", turn: seq, created_at: t,
+        status: status === "completed" || status === "requires_action" ? "completed" : "incomplete", turn: seq, created_at: t,
         // The same deliberate over-estimate as every other message (never below the upstream's own count),
         // so the context budget keeps one safety margin throughout.
-        tokens: Math.max(estimateTokens(text), (usage?.output_tokens ?? 0) + 4),
-        metadata: null, usage: usage ? JSON.stringify(usage) : null, extra: null,
+        // Calls go upstream again with their arguments, so they count too.
+        tokens: Math.max(estimateTokens(calls.length ? text + JSON.stringify(calls) : text), (usage?.output_tokens ?? 0) + 4),
+        metadata: null, usage: usage ? JSON.stringify(usage) : null,
+        extra: calls.length || reasoning ? JSON.stringify({ ...(calls.length ? { tool_calls: calls } : {}), ...(reasoning ? { reasoning } : {}) }) : null,
         // A reply belongs where its input does (a conversation's items, or a branch off it).
         branch: store.message(turnRow.input_first)?.branch ?? null,
       };
@@ -251,37 +279,10 @@ function deletedOutcome(): TurnOutcome {
   throw new NotFoundError("The thread was deleted while the turn was running.");
 }
 
-/** A turn's input as messages: a string is one user message. */
-function normalizeInput(input: TurnCreate["input"]): MessageCreate[] {
-  const list: MessageCreate[] = typeof input === "string" ? [{ role: "user", content: input }] : input;
-  if (list.length > LIMITS.messagesPerInput) {
-    throw new TooLargeError(`input has ${list.length} messages; the limit is ${LIMITS.messagesPerInput} (LIMITS.messagesPerInput).`, "input");
-  }
-  list.forEach((m, i) => checkContentSize(m.content, typeof input === "string" ? "input" : `input[${i}].content`));
-  return list;
-}
-
-/** Refuses content over LIMITS.contentBytes with 413: never truncated, never near the 2 MB row limit. */
-export function checkContentSize(content: string, param: string): void {
-  if (!fitsUtf8(content, LIMITS.contentBytes)) {
-    throw new TooLargeError(`${param} is larger than ${LIMITS.contentBytes} bytes (LIMITS.contentBytes).`, param);
-  }
-}
-
-/** The row of a message stored as it was sent (a turn's input, or an appended message). */
-export function sentMessageRow(m: MessageCreate, at: { seq: number; turn: number | null; created_at: number; extra: string | null; branch?: boolean }): MessageRow {
-  return {
-    seq: at.seq, role: m.role, content: m.content, status: "completed", turn: at.turn, created_at: at.created_at,
-    tokens: estimateTokens(m.content), metadata: m.metadata && Object.keys(m.metadata).length ? JSON.stringify(m.metadata) : null,
-    usage: null, extra: at.extra, branch: at.branch ? 1 : null,
-  };
-}
-
-/** The tool fields of a message as stored JSON, or null. */
-export function extraOf(m: MessageCreate): string | null {
-  if (m.tool_calls) return JSON.stringify({ tool_calls: m.tool_calls });
-  if (m.tool_call_id) return JSON.stringify({ tool_call_id: m.tool_call_id });
-  return null;
+/** The calls of a reply that ended normally, at most `max`, each with an ID (an upstream that gives none gets one). */
+function callsOf(p: ReplyProgress, max?: number): ToolCall[] {
+  const calls = p.calls.filter((c) => c && c.name).slice(0, max ?? Infinity);
+  return calls.map((c, i) => ({ id: c.id || `call_${Date.now().toString(36)}${i}`, type: "function" as const, function: { name: c.name, arguments: c.arguments || "{}" } }));
 }
 
 function placeholder(seq: number, turn: number): MessageRow {

@@ -20,8 +20,7 @@ export interface Upstream {
  * development only. `baseFetch` is injectable so tests never reach a network.
  */
 export function upstreamFor(env: Env, baseFetch: typeof fetch = (i, init) => fetch(i, init)): Upstream {
-  const timeout = upstreamTimeoutMs(env);
-  const maxRetries = positiveInt(env.UPSTREAM_MAX_RETRIES, 2);
+  const { timeoutMs: timeout, maxRetries } = upstreamSettings(env);
   const make = (baseURL: string, apiKey: string, f: typeof fetch) =>
     new OpenAI({ baseURL, apiKey, fetch: normalizingFetch(f), timeout, maxRetries });
 
@@ -57,12 +56,12 @@ export function upstreamFor(env: Env, baseFetch: typeof fetch = (i, init) => fet
   );
 }
 
-/** How long to wait for the upstream: for its headers, and then between two chunks of a stream. */
-export function upstreamTimeoutMs(env: Env): number {
-  return positiveInt(env.UPSTREAM_TIMEOUT_MS, 60_000);
+/** UPSTREAM_TIMEOUT_MS and UPSTREAM_MAX_RETRIES, parsed (part of Settings: settings.ts). */
+export function upstreamSettings(env: Pick<Env, "UPSTREAM_TIMEOUT_MS" | "UPSTREAM_MAX_RETRIES">): { timeoutMs: number; maxRetries: number } {
+  return { timeoutMs: nonNegativeInt(env.UPSTREAM_TIMEOUT_MS, 60_000), maxRetries: nonNegativeInt(env.UPSTREAM_MAX_RETRIES, 2) };
 }
 
-function positiveInt(value: string | undefined, fallback: number): number {
+function nonNegativeInt(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return value !== undefined && value !== "" && Number.isInteger(n) && n >= 0 ? n : fallback;
 }

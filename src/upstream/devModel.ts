@@ -4,7 +4,7 @@
  * endpoint can be tried offline. Local development only (see client.ts).
  */
 import { DEV_EMBEDDING_DIMENSIONS, DEV_MODEL } from "./models.ts";
-import { estimateTokens } from "../thread/tokens.ts";
+import { estimateTokens } from "./tokens.ts";
 
 interface ChatRequest {
   messages: { role: string; content: unknown }[];

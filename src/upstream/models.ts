@@ -9,6 +9,9 @@ export const CONTEXT_WINDOWS: Record<string, number> = {
   "@cf/meta/llama-3.1-8b-instruct-fast": 128_000,
   "@cf/meta/llama-3.3-70b-instruct-fp8-fast": 24_000,
   "@cf/openai/gpt-oss-120b": 128_000,
+  // Vision models (image_url parts): "Context Window" on their pages at developers.cloudflare.com/workers-ai/models/.
+  "@cf/meta/llama-3.2-11b-vision-instruct": 128_000,
+  "@cf/meta/llama-4-scout-17b-16e-instruct": 131_000,
   [DEV_MODEL]: 8_192,
 };
 

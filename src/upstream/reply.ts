@@ -5,11 +5,30 @@ import { UpstreamError } from "../errors.ts";
 
 type StreamingRequest = OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming;
 
+/** A tool call as it arrives: the arguments grow fragment by fragment. */
+export interface CallProgress {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 /** What has arrived so far; the caller keeps it when reading fails, so a partial reply is not lost. */
 export interface ReplyProgress {
   text: string;
   finish: string | null;
   usage: { input_tokens: number; output_tokens: number } | null;
+  /** Tool calls by index; only a reply that ended normally may store them (a cut one has half arguments). */
+  calls: CallProgress[];
+  /** Reasoning text the upstream sent (`reasoning_content`, Workers AI's and vLLM's name; `reasoning` too). */
+  reasoning: string;
+}
+
+/** A streamed argument fragment of tool call `index`. */
+export interface ToolDelta {
+  index: number;
+  call_id: string;
+  name: string;
+  delta: string;
 }
 
 export interface ReplyOptions {
@@ -20,10 +39,54 @@ export interface ReplyOptions {
   /** Past this many bytes of UTF-8 the reading stops as if cut by max_tokens: a reply must fit one row. */
   maxBytes: number;
   onDelta(delta: string): void;
+  onToolDelta?(d: ToolDelta): void;
+  onReasoning?(delta: string): void;
 }
 
 export function newProgress(): ReplyProgress {
-  return { text: "", finish: null, usage: null };
+  return { text: "", finish: null, usage: null, calls: [], reasoning: "" };
+}
+
+type ChunkDelta = OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null; reasoning?: string | null };
+
+/** Adds one chunk's delta to `p`, announcing text, reasoning and argument fragments. */
+function absorb(p: ReplyProgress, d: ChunkDelta | undefined, opts: ReplyOptions): void {
+  if (!d) return;
+  const reasoning = d.reasoning_content ?? d.reasoning;
+  if (reasoning) {
+    p.reasoning += reasoning;
+    opts.onReasoning?.(reasoning);
+  }
+  if (d.content) {
+    p.text += d.content;
+    opts.onDelta(d.content);
+  }
+  for (const c of d.tool_calls ?? []) {
+    const call = (p.calls[c.index] ??= { id: "", name: "", arguments: "" });
+    if (c.id) call.id = c.id;
+    if (c.function?.name) call.name = c.function.name;
+    const frag = c.function?.arguments ?? "";
+    call.arguments += frag;
+    if (frag) opts.onToolDelta?.({ index: c.index, call_id: call.id, name: call.name, delta: frag });
+  }
+}
+
+/**
+ * Reads a reply without streaming (Workers AI's JSON mode does not stream) and
+ * announces it through the same callbacks as a stream would: one delta each.
+ */
+export async function readWhole(client: OpenAI, request: Omit<StreamingRequest, "stream" | "stream_options">, p: ReplyProgress, opts: ReplyOptions): Promise<void> {
+  const res = await client.chat.completions.create({ ...request, stream: false }, { signal: opts.signal, timeout: opts.idleMs });
+  if (opts.signal?.aborted) return;
+  const choice = res.choices[0];
+  const m = choice?.message as (OpenAI.Chat.Completions.ChatCompletionMessage & { reasoning_content?: string | null }) | undefined;
+  absorb(p, {
+    content: m?.content ?? null, reasoning_content: m?.reasoning_content ?? null,
+    tool_calls: m?.tool_calls?.flatMap((c, index) => c.type === "function" ? [{ index, id: c.id, type: "function" as const, function: c.function }] : []),
+  }, opts);
+  p.finish = choice?.finish_reason ?? null;
+  if (res.usage) p.usage = { input_tokens: res.usage.prompt_tokens, output_tokens: res.usage.completion_tokens };
+  if (p.text === "" && p.calls.length === 0) throw new UpstreamError("The upstream model sent an empty reply.", "upstream_empty_reply");
 }
 
 /**
@@ -58,14 +121,10 @@ export async function readReply(client: OpenAI, request: StreamingRequest, p: Re
     for await (const chunk of stream) {
       lastChunkAt = Date.now();
       const choice = chunk.choices[0];
-      const delta = choice?.delta?.content;
-      if (delta) {
-        p.text += delta;
-        opts.onDelta(delta);
-      }
+      absorb(p, choice?.delta, opts);
       if (choice?.finish_reason) p.finish = choice.finish_reason;
       if (chunk.usage) p.usage = { input_tokens: chunk.usage.prompt_tokens, output_tokens: chunk.usage.completion_tokens };
-      if (!fitsUtf8(p.text, opts.maxBytes)) {
+      if (!fitsUtf8(p.text, opts.maxBytes) || !fitsUtf8(p.reasoning, opts.maxBytes)) {
         p.finish = "length";
         break;
       }
@@ -81,5 +140,14 @@ export async function readReply(client: OpenAI, request: StreamingRequest, p: Re
   // The SDK ends a stream quietly when its signal aborts, so the reason is checked here.
   if (stalled) throw stalledError();
   if (opts.signal?.aborted) return;
-  if (p.text === "") throw new UpstreamError("The upstream model sent an empty reply.", "upstream_empty_reply");
+  if (p.text === "" && p.calls.length === 0) throw new UpstreamError("The upstream model sent an empty reply.", "upstream_empty_reply");
+}
+
+/** A JSON format's reply must be JSON: otherwise the reply fails (the request was valid; the reply was not). */
+export function assertJsonReply(text: string): void {
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new UpstreamError("The model's reply is not valid JSON, which the requested JSON response format requires; it was not kept as a reply.", "invalid_json_output");
+  }
 }

@@ -71,6 +71,20 @@ export async function serveMockUpstream(mock: MockUpstream = new MockUpstream())
   };
 }
 
+/** Serves a web-standard handler (e.g. a mock chat platform) on 127.0.0.1 with an ephemeral port; `origin` has no trailing slash. */
+export async function serveHandler(handle: (req: Request) => Promise<Response>): Promise<{ origin: string; close(): Promise<void> }> {
+  let origin = "";
+  const server = createServer((req, res) => void serveOne(handle, origin, req, res));
+  origin = `http://127.0.0.1:${await listenOnLoopback(server)}`;
+  return {
+    origin,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
 /** Adapts one Node request to a web Request, and the handler's web Response back, body chunk by chunk. */
 async function serveOne(handle: (req: Request) => Promise<Response>, origin: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const gone = new AbortController();

@@ -58,6 +58,8 @@ export interface ConnectOptions {
    * context makes of them.
    */
   compress?: boolean;
+  /** Extra headers on the upgrade request (e.g. Authorization). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function connectSocket(baseUrl: string, threadId: string, query = "
     createConnection: ((opts: any, cb?: () => void) => (tcp = createConnection(opts, cb))) as typeof createConnection,
     handshakeTimeout: ms,
     perMessageDeflate: opts.compress ?? false,
+    headers: opts.headers,
   });
   const received: Received[] = [];
   const frames: any[] = [];

@@ -368,7 +368,7 @@ describe("GET /v1/models", () => {
     const ids = r.body.data.map((m: any) => m.id);
     expect(ids).toEqual([
       "@cf/meta/llama-3.1-8b-instruct", "@cf/meta/llama-3.1-8b-instruct-fast", "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
-      "@cf/openai/gpt-oss-120b", "@cf/baai/bge-large-en-v1.5",
+      "@cf/openai/gpt-oss-120b", "@cf/meta/llama-3.2-11b-vision-instruct", "@cf/meta/llama-4-scout-17b-16e-instruct", "@cf/baai/bge-large-en-v1.5",
     ]);
     expect(r.body.data[0]).toEqual({ id: "@cf/meta/llama-3.1-8b-instruct", object: "model", created: 0, owned_by: "meta" });
     expect(r.body.data[3].owned_by).toBe("openai");
@@ -380,7 +380,7 @@ describe("GET /v1/models", () => {
   it("adds DEFAULT_MODEL and the comma-separated MODELS, once each", async () => {
     const r = await apiWith({ DEFAULT_MODEL: "@cf/qwen/qwq-32b", MODELS: " @hf/nousresearch/hermes-2-pro-mistral-7b, @cf/qwen/qwq-32b,,plain-model " }, "GET", "/v1/models");
     const ids = r.body.data.map((m: any) => m.id);
-    expect(ids.slice(4)).toEqual(["@cf/qwen/qwq-32b", "@cf/baai/bge-large-en-v1.5", "@hf/nousresearch/hermes-2-pro-mistral-7b", "plain-model"]);
+    expect(ids.slice(6)).toEqual(["@cf/qwen/qwq-32b", "@cf/baai/bge-large-en-v1.5", "@hf/nousresearch/hermes-2-pro-mistral-7b", "plain-model"]);
     expect(r.body.data.at(-1).owned_by).toBe("upstream");
   });
 

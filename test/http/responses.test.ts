@@ -17,9 +17,12 @@ describe("POST /v1/conversations and items", () => {
       { type: "message", id: expect.any(String), status: "completed", role: "developer", content: [{ type: "input_text", text: "be nice" }] },
     ]);
     const msgs = await api("GET", `/v1/threads/${c.body.id}/messages`);
-    expect(msgs.body.data.map((m: any) => [m.id, m.role, m.content])).toEqual([
-      [items.body.data[0].id, "user", "hello"], [items.body.data[1].id, "system", "be nice"],
-    ]);
+    expect(msgs.body.data.map((m: any) => [m.role, m.content])).toEqual([["user", "hello"], ["system", "be nice"]]);
+    // An item's ID is its message's ID plus the conversation it lives in (so an item_reference finds it
+    // with no chain: README "Item IDs"); either ID names the same message on both surfaces.
+    expect(items.body.data[0].id.startsWith(`${msgs.body.data[0].id}_`)).toBe(true);
+    expect((await api("GET", `/v1/threads/${c.body.id}/messages/${items.body.data[1].id}`)).body.id).toBe(msgs.body.data[1].id);
+    expect((await api("GET", `/v1/conversations/${c.body.id}/items/${msgs.body.data[0].id}`)).body.id).toBe(items.body.data[0].id);
   });
 
   it("lists items newest first by default, deletes one answering with the conversation", async () => {
@@ -124,7 +127,7 @@ describe("POST /v1/responses", () => {
     ["a malformed previous_response_id", { input: "x", previous_response_id: "nope" }, 400, "previous_response_id"],
     ["an unknown conversation", { input: "x", conversation: "conv_missing" }, 404, "conversation"],
     ["a bad temperature", { input: "x", temperature: 5 }, 400, "temperature"],
-    ["an unknown field", { input: "x", tools: [] }, 400, "tools"],
+    ["an unknown field", { input: "x", frequency_penalty: 1 }, 400, "frequency_penalty"],
   ])("refuses %s", async (_n, body, status, param) => {
     const r = await api("POST", "/v1/responses", body);
     expect(r.status).toBe(status);

@@ -4,7 +4,32 @@
  * ending `data: [DONE]`, Cloudflare's and OpenAI's error envelopes) and injects
  * faults on demand. Written against web-standard Request/Response, so workerd
  * tests call it through a fetch spy and Node tests serve it over HTTP.
+ *
+ * What it answers a chat request with (test/mock/directives.ts), first match wins.
+ * Directives are written in the LAST USER message's text:
+ * - `[[call NAME {json}]]` (one or several: parallel calls), when the request has
+ *   `tools` (and `tool_choice` is not "none") and the last message is the user's:
+ *   tool calls `call_mockN_I` with exactly those arguments (`{}` if omitted);
+ *   non-streamed as `choices[0].message.tool_calls` (content null) with
+ *   `finish_reason: "tool_calls"`; streamed as OpenAI and Workers AI do: per call
+ *   a header chunk `{index, id, type:"function", function:{name, arguments:""}}`,
+ *   then `{index, function:{arguments}}` fragments of at most 8 characters.
+ * - `response_format` json_object / json_schema: the JSON text given by
+ *   `[[json {...}]]` verbatim; else for json_schema a value of the schema's shape
+ *   (strings "mock", numbers 1, …) and for json_object the plain echo below (as
+ *   before JSON mode existed); `[[json-invalid]]` answers a truncated,
+ *   unparseable JSON text instead.
+ * - The prompt ends with `role:"tool"` messages: `tool results: NAME(CALL_ID)=CONTENT; …`
+ *   (names from the assistant message's tool_calls), proof the results arrived.
+ * - Otherwise the echo (`echo(N): last user text`, text parts joined); when the
+ *   user messages carry `image_url` parts, ` [K image(s): URL_PREFIX (detail) | …]`
+ *   is appended, each URL cut to its first 32 characters.
+ * - `[[reasoning TEXT]]` adds TEXT as `reasoning_content` (streamed as deltas
+ *   before the content, or on the non-streamed message).
+ * Streamed faults (`cut`, `stall`) count the deltas after the first, tool
+ * argument fragments included, so a stream can be cut mid-arguments.
  */
+import { answerFor, argumentFragments, textOf } from "./directives.ts";
 
 export type Fault =
   | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
@@ -37,7 +62,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function echoReply(body: any): string {
   const msgs: any[] = body.messages ?? [];
   const last = [...msgs].reverse().find((m) => m.role === "user");
-  return `echo(${msgs.length}): ${typeof last?.content === "string" ? last.content : ""}`;
+  return `echo(${msgs.length}): ${textOf(last?.content)}`;
 }
 
 export class MockUpstream {
@@ -104,8 +129,11 @@ export class MockUpstream {
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return json({ error: { message: "messages is required", type: "invalid_request_error", param: "messages" } }, 400);
     }
-    let text = fault?.kind === "empty" ? "" : this.reply(body);
-    let finish = "stop";
+    const id = `chatcmpl-mock${this.requests.length}`;
+    const answer = answerFor(body, `mock${this.requests.length}`, this.reply);
+    let text = fault?.kind === "empty" ? "" : (answer.content ?? "");
+    const calls = answer.toolCalls;
+    let finish = calls.length > 0 ? "tool_calls" : "stop";
     const words = text.split(/(?<= )/).filter((w) => w !== "");
     if (fault?.kind === "length" || (body.max_tokens && words.length > body.max_tokens)) {
       const keep = fault?.kind === "length" ? Math.max(1, Math.floor(words.length / 2)) : body.max_tokens;
@@ -113,27 +141,37 @@ export class MockUpstream {
       text = words.join("");
       finish = "length";
     }
-    const promptTokens = body.messages.reduce((n: number, m: any) => n + Math.ceil(String(m.content ?? "").length / 4) + 3, 0);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length };
-    const id = `chatcmpl-mock${this.requests.length}`;
+    const promptTokens = body.messages.reduce((n: number, m: any) => n + Math.ceil((typeof m.content === "string" || m.content == null ? String(m.content ?? "") : JSON.stringify(m.content)).length / 4) + 3, 0);
+    const fragments = calls.map((c) => argumentFragments(c.arguments));
+    const completionTokens = words.length + fragments.reduce((n, f) => n + f.length, 0) + (answer.reasoning ? answer.reasoning.split(" ").length : 0);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
     const created = Math.floor(Date.now() / 1000);
     const model = body.model ?? "mock-model";
     if (!body.stream) {
-      return json({
-        id, object: "chat.completion", created, model,
-        choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, finish_reason: finish, logprobs: null }],
-        usage,
-      });
+      const message: Record<string, unknown> = { role: "assistant", content: calls.length > 0 ? null : text, refusal: null };
+      if (calls.length > 0) message.tool_calls = calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } }));
+      if (answer.reasoning) message.reasoning_content = answer.reasoning;
+      return json({ id, object: "chat.completion", created, model, choices: [{ index: 0, message, finish_reason: finish, logprobs: null }], usage });
     }
     const frame = (choices: unknown[], extra: object = {}) =>
       enc.encode(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices, ...extra })}\n\n`);
+    const delta = (d: object) => frame([{ index: 0, delta: d, finish_reason: null, logprobs: null }]);
+    // The deltas after the first, in order: reasoning words, then either text words or, for
+    // each tool call, a header (index, id, type, name, empty arguments) and its argument fragments.
+    const pieces: Uint8Array[] = [];
+    if (answer.reasoning) for (const w of answer.reasoning.split(/(?<= )/)) pieces.push(delta({ reasoning_content: w }));
+    if (calls.length === 0) for (const w of words) pieces.push(delta({ content: w }));
+    calls.forEach((c, index) => {
+      pieces.push(delta({ tool_calls: [{ index, id: c.id, type: "function", function: { name: c.name, arguments: "" } }] }));
+      for (const f of fragments[index]!) pieces.push(delta({ tool_calls: [{ index, function: { arguments: f } }] }));
+    });
     const delay = this.chunkDelayMs;
     // Frames go out one per pull, so everything before a fault really reaches the client
     // (erroring a stream would otherwise discard chunks still queued).
     type Step = Uint8Array | "error" | "close" | "stall";
-    const steps: Step[] = [frame([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null, logprobs: null }])];
+    const steps: Step[] = [delta({ role: "assistant", content: calls.length > 0 ? null : "" })];
     let ended = false;
-    words.forEach((w, sent) => {
+    pieces.forEach((piece, sent) => {
       if (ended) return;
       if (fault?.kind === "cut" && sent === fault.afterChunks) {
         steps.push("error");
@@ -145,7 +183,7 @@ export class MockUpstream {
         steps.push(enc.encode('data: {"id": "broken", "choices": [\n\n'), "close");
         ended = true;
       } else {
-        steps.push(frame([{ index: 0, delta: { content: w }, finish_reason: null, logprobs: null }]));
+        steps.push(piece);
       }
     });
     if (!ended) {

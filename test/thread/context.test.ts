@@ -2,7 +2,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { buildPrompt, threadHistory } from "../../src/thread/context.ts";
 import { ThreadStore } from "../../src/thread/store.ts";
-import { estimateTokens } from "../../src/thread/tokens.ts";
+import { estimateTokens } from "../../src/upstream/tokens.ts";
 import { api, createThread, threadStubFor, useMockUpstream } from "../helpers.ts";
 
 const mock = useMockUpstream();
@@ -96,5 +96,42 @@ describe("context builder", () => {
     expect(plan.whole.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "tool", "user", "assistant"]);
     expect(plan.whole.messages[1]).toMatchObject({ tool_calls: [{ id: "c1" }] });
     expect(plan.whole.messages[2]).toMatchObject({ tool_call_id: "c1" });
+  });
+});
+
+describe("context builder and tool calls (issue #10)", () => {
+  /** Plans a prompt over rows of 10 tokens each, stored straight into a fresh thread. */
+  async function planOver(rows: [string, object | null][], budget: number) {
+    const t = await createThread();
+    return runInDurableObject(threadStubFor(t.id), (_obj, state) => {
+      const sql = state.storage.sql;
+      rows.forEach(([role, extra], i) => sql.exec(
+        "INSERT INTO messages (seq, role, content, status, created_at, tokens, extra) VALUES (?, ?, ?, 'completed', 0, 10, ?)",
+        i + 1, role, role === "assistant" && extra ? "" : `${role} ${i + 1}`, extra ? JSON.stringify(extra) : null));
+      return buildPrompt(threadHistory(new ThreadStore(sql), rows.length + 1), { instructions: null, budget });
+    });
+  }
+  const call = (id: string) => ({ id, type: "function", function: { name: "f", arguments: "{}" } });
+
+  it("never splits a call from its results: when the call does not fit, its results are not sent either", async () => {
+    const rows: [string, object | null][] = [
+      ["user", null], ["assistant", { tool_calls: [call("c1")] }], ["tool", { tool_call_id: "c1" }], ["user", null],
+    ];
+    // 25 tokens: the newest user message and the tool result would fit, the call with it would not.
+    const cut = await planOver(rows, 25);
+    expect(cut.messages.map((m) => m.role)).toEqual(["user"]);
+    expect(cut.truncated).toBe(true);
+    const whole = await planOver(rows, 40);
+    expect(whole.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "user"]);
+    expect(whole.truncated).toBe(false);
+  });
+
+  it("sends a call only with its result: an unanswered call (abandoned by interrupt) is left out of its message", async () => {
+    const plan = await planOver([
+      ["user", null], ["assistant", { tool_calls: [call("c1"), call("c2")] }], ["tool", { tool_call_id: "c1" }], ["user", null],
+      ["assistant", { tool_calls: [call("c3")] }], ["user", null],
+    ], 100);
+    expect(plan.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "user", "user"]);
+    expect((plan.messages[1] as any).tool_calls.map((c: any) => c.id)).toEqual(["c1"]);
   });
 });

@@ -1,0 +1,219 @@
+/**
+ * The bot side of a ThreadObject: a platform message becomes a turn of this
+ * thread, and the reply goes back to the platform from here, not from the
+ * webhook request (whose waitUntil Cloudflare cuts 30 s after the response).
+ */
+import { z } from "zod";
+import type { Env } from "../env.ts";
+import type { ThreadCreate, TurnCreate } from "../protocol/schemas.ts";
+import type { EventLog } from "../thread/events.ts";
+import { isTurnEnd, turnOfEvent } from "../thread/events.ts";
+import { recall, type IdempotencyKey } from "../thread/idempotency.ts";
+import { turnShape } from "../thread/shapes.ts";
+import type { ThreadRow, ThreadStore } from "../thread/store.ts";
+import type { TurnRunner } from "../thread/turns.ts";
+import type { ThreadParts } from "../thread/parts.ts";
+import type { TurnCalls } from "../thread/turnCalls.ts";
+import { adapterFor } from "./adapters.ts";
+import { Platform, sessionSettings } from "./config.ts";
+import { deliver, DeltaQueue, NEW_SESSION_NOTICE, notify, type ReplyTarget, type TurnEnd } from "./delivery.ts";
+import { interactionTarget, INTERACTION_TOKEN_TTL_MS } from "./discordInteraction.ts";
+import { ApiError } from "../errors.ts";
+
+/** A platform message on its way into a thread, as the webhook parsed it. */
+export const InboundMessage = z.object({
+  platform: Platform,
+  threadId: z.string(),
+  /** Chat SDK's message ID: the same for every redelivery of one platform message. */
+  messageId: z.string().min(1),
+  text: z.string().min(1),
+  author: z.string(),
+  /** A Discord slash command's interaction token: the reply answers that interaction. */
+  interactionToken: z.string().optional(),
+});
+export type InboundMessage = z.infer<typeof InboundMessage>;
+
+/** What the thread object lends the bot session. */
+export interface BotHost {
+  env: Env;
+  storage: DurableObjectStorage;
+  store: ThreadStore;
+  events: EventLog;
+  turns: TurnRunner;
+  thread(): ThreadRow | null;
+  /** Creates this object's thread (it has none). */
+  createThread(tenant: string, id: string, body: ThreadCreate): Promise<void>;
+  /** Starts a turn recorded under the idempotency key; answers its seq. */
+  startTurn(body: TurnCreate, idem: IdempotencyKey): { turn: number };
+  /** Deletes the thread and its storage (as DELETE /v1/threads/{id}). */
+  wipe(): Promise<unknown>;
+  waitUntil(p: Promise<unknown>): void;
+}
+
+interface Pending {
+  platform: Platform;
+  threadId: string;
+  turn: number;
+  interactionToken?: string;
+  /** Date.now() when the message came in (a Discord interaction token is good for 15 minutes from then). */
+  receivedAt: number;
+}
+
+/** While a reply is being delivered, the object's alarm comes at least this often, so a restart is noticed. */
+const HEARTBEAT_MS = 15_000;
+const PENDING = "bot:delivery:";
+
+/** The bot session of a thread object, built from the parts it already has. */
+export function botSessionFor(p: ThreadParts, turnCalls: TurnCalls): BotSession {
+  return new BotSession({
+    env: p.env, storage: p.ctx.storage, store: p.store, events: p.events, turns: p.turns,
+    thread: () => p.life.thread(),
+    createThread: async (tenant, id, body) => {
+      p.life.insertThread(tenant, id, body, undefined, false);
+      await p.retention.afterActivity(true);
+    },
+    startTurn: (body, idem) => turnCalls.start(body, idem),
+    wipe: () => p.life.wipe(),
+    waitUntil: (promise) => p.ctx.waitUntil(promise),
+  });
+}
+
+export class BotSession {
+  /** Deliveries run one after another, so a chat gets its replies in the order of its messages. */
+  private deliveries: Promise<void> = Promise.resolve();
+  /** Turns whose delivery this instance is running. */
+  private readonly active = new Set<number>();
+
+  constructor(private readonly host: BotHost) {}
+
+  /**
+   * Takes a platform message: the first time its ID is seen, writes it as a
+   * turn (before the webhook is answered) and schedules the reply; a
+   * redelivery is answered false and changes nothing.
+   */
+  async receive(msg: InboundMessage): Promise<{ accepted: boolean }> {
+    const { host } = this;
+    const idem: IdempotencyKey = { key: `bot:${msg.messageId}`, hash: "bot-message" };
+    const seen = () => host.thread() !== null && recall(host.store, idem) !== null;
+    if (seen()) return { accepted: false };
+    // Replies a restart left owed go out before this message's.
+    await this.resume();
+    if (!host.thread()) {
+      const s = sessionSettings(host.env);
+      await host.createThread(s.tenant, msg.threadId, {
+        model: s.model, instructions: s.instructions, metadata: { platform: msg.platform },
+        expires_after: { anchor: "last_active_at", seconds: s.idleSeconds },
+      });
+    }
+    // Looked up again after the awaits above, and the turn starts synchronously after it:
+    // two deliveries of one message arriving together still make one turn.
+    if (seen()) return { accepted: false };
+    const pending: Pending = { platform: msg.platform, threadId: msg.threadId, turn: 0, interactionToken: msg.interactionToken, receivedAt: Date.now() };
+    let turn: number;
+    try {
+      turn = host.startTurn({ input: [{ role: "user", content: msg.text, metadata: { author: msg.author.slice(0, 512) } }] }, idem).turn;
+    } catch (err) {
+      // Refused input (too long for the model, over a size limit): the chat is told why, nothing is written.
+      if (!(err instanceof ApiError)) throw err;
+      this.deliveries = this.deliveries.then(async () => notify(await this.target(pending), msg.threadId, `Sorry, I could not take that message: ${err.message}`))
+        .catch((e: unknown) => console.error(`bot notice to ${msg.threadId} failed`, e));
+      host.waitUntil(this.deliveries);
+      return { accepted: false };
+    }
+    pending.turn = turn;
+    // Subscribed in the same tick as the turn was queued: no delta can be missed.
+    const deltas = this.follow(turn);
+    await host.storage.put(`${PENDING}${turn}`, pending);
+    await this.heartbeat();
+    this.schedule(pending, (adapter) => deliver(adapter, pending.platform, pending.threadId, deltas, this.ended(turn)));
+    return { accepted: true };
+  }
+
+  /** `/new`: the thread is deleted (its ID starts empty next time) and the chat is told so. */
+  async reset(platform: Platform, threadId: string, interactionToken?: string): Promise<void> {
+    if (this.host.thread()) await this.host.wipe();
+    await notify(await this.target({ platform, interactionToken, receivedAt: Date.now() }), threadId, NEW_SESSION_NOTICE);
+  }
+
+  /**
+   * Called by the object's alarm: a delivery recorded but not running in this
+   * instance was cut by a restart, so the chat gets the stored answer, or a
+   * short notice if the turn itself was lost.
+   */
+  async resume(): Promise<void> {
+    const pending = await this.host.storage.list<Pending>({ prefix: PENDING });
+    let running = false;
+    for (const p of pending.values()) {
+      if (this.active.has(p.turn)) {
+        running = true;
+        continue;
+      }
+      const end = Promise.resolve(this.endOf(p.turn));
+      const none = new DeltaQueue();
+      none.end();
+      this.schedule(p, (adapter) => deliver(adapter, p.platform, p.threadId, none, end));
+    }
+    if (running) await this.heartbeat();
+  }
+
+  /**
+   * Where replies go: the Discord interaction being answered while its token
+   * is good, otherwise the platform's Chat SDK adapter (for Discord, a plain
+   * message in the channel).
+   */
+  private async target(p: Pick<Pending, "platform" | "interactionToken" | "receivedAt">): Promise<ReplyTarget> {
+    const fresh = p.interactionToken && Date.now() - p.receivedAt < INTERACTION_TOKEN_TTL_MS - 60_000;
+    return fresh ? interactionTarget(this.host.env, p.interactionToken!) : await adapterFor(this.host.env, p.platform);
+  }
+
+  private schedule(p: Pending, run: (target: ReplyTarget) => Promise<void>): void {
+    this.active.add(p.turn);
+    this.deliveries = this.deliveries
+      .then(async () => run(await this.target(p)))
+      .catch((err: unknown) => console.error(`bot reply to ${p.threadId} failed`, err))
+      .finally(async () => {
+        this.active.delete(p.turn);
+        await this.host.storage.delete(`${PENDING}${p.turn}`);
+      });
+    this.host.waitUntil(this.deliveries);
+  }
+
+  /** The reply's deltas, live, until its turn ends or the thread is deleted. */
+  private follow(turn: number): DeltaQueue {
+    const t = this.host.thread()!;
+    const turnId = turnShape(t, this.host.store.turn(turn)!).id;
+    const q = new DeltaQueue();
+    const stop = this.host.events.subscribe((e) => {
+      if (e.type === "message.delta" && e.turn_id === turnId) q.push(e.delta);
+      else if (e.type === "thread.deleted" || (isTurnEnd(e) && turnOfEvent(e) === turnId)) {
+        q.end();
+        stop();
+      }
+    });
+    return q;
+  }
+
+  /** Resolves when the turn has ended, with what the chat should be sent. */
+  private async ended(turn: number): Promise<TurnEnd> {
+    await this.host.turns.whenDone(turn)?.catch(() => {});
+    return this.endOf(turn);
+  }
+
+  /** What an ended turn leaves to say: its reply, an apology, or the notice for a turn a restart cut. */
+  private endOf(turn: number): TurnEnd {
+    // A thread deleted under its turn (`/new`, expiry, DELETE) has nothing left to say.
+    const row = this.host.thread() ? this.host.store.turn(turn) : null;
+    if (!row) return { kind: "dropped" };
+    const text = this.host.store.message(row.output_seq)?.content ?? "";
+    if (row.status === "completed" || ((row.status === "incomplete" || row.status === "cancelled") && text)) return { kind: "reply", text };
+    const code = row.error ? (JSON.parse(row.error) as { code?: string }).code : undefined;
+    return { kind: code === "turn_interrupted" ? "interrupted" : "failed" };
+  }
+
+  /** Brings the object's alarm to at most HEARTBEAT_MS away. */
+  private async heartbeat(): Promise<void> {
+    const at = Date.now() + HEARTBEAT_MS;
+    const current = await this.host.storage.getAlarm();
+    if (current === null || current > at) await this.host.storage.setAlarm(at);
+  }
+}

@@ -1,0 +1,117 @@
+/** A thread's own messages: append (one write, announced), list, read, delete, and the pages a fork copies. */
+import { NotFoundError } from "../errors.ts";
+import type { ListQuery, MessageCreate, ThreadCreate } from "../protocol/schemas.ts";
+import { listOf, type Deleted, type List, type Message, type Thread } from "../protocol/types.ts";
+import { FORK_PAGE, type ForkedMessage, type ForkSource } from "./fork.ts";
+import { recall, remember, type IdempotencyKey } from "./idempotency.ts";
+import { DEFAULT_LIMIT, page, resolveSeq } from "./paging.ts";
+import type { ThreadParts } from "./parts.ts";
+import { messageId, messageShape, threadShape } from "./shapes.ts";
+import type { MessageRow, ThreadRow } from "./store.ts";
+import { checkContentSize, extraOf, sentMessageRow } from "./content.ts";
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** The stored message an ID of this thread names; 404 (naming `param`) otherwise. */
+export function messageRow(p: Pick<ThreadParts, "store">, t: ThreadRow, id: string, param = "message_id"): MessageRow {
+  return resolveSeq(t, id, "msg", (seq) => p.store.message(seq),
+    () => new NotFoundError(`No ${param === "item_id" ? "item" : "message"} found with id '${id}'.`, param));
+}
+
+export class Messages {
+  constructor(private readonly p: ThreadParts) {}
+
+  /** The thread as the API shows it. */
+  shape(t: ThreadRow): Thread {
+    return threadShape(t, this.p.turns.busy);
+  }
+
+  /** Appends messages (no turn) in one synchronous write, each announced with message.created. */
+  appendRows(t: ThreadRow, items: { message: MessageCreate; extra: string | null }[]): MessageRow[] {
+    const { store, events } = this.p;
+    items.forEach((m, i) => checkContentSize(m.message.content, items.length === 1 ? "content" : `items[${i}].content`, this.p.settings.limits.contentBytes));
+    if (items.length === 0) return [];
+    const first = store.allocateSeqs(items.length);
+    const created_at = now();
+    const rows = items.map(({ message, extra }, i) => sentMessageRow(message, { seq: first + i, turn: null, created_at, extra }));
+    for (const row of rows) store.insertMessage(row);
+    store.updateThread({ updated_at: created_at });
+    for (const row of rows) events.emit({ type: "message.created", message: messageShape(t, row) });
+    return rows;
+  }
+
+  /** Appends one message without running a turn; an idempotent retry answers the message it made. */
+  async append(body: MessageCreate, idem?: IdempotencyKey): Promise<Message> {
+    const t = this.p.life.required();
+    const seen = recall<{ seq: number }>(this.p.store, idem);
+    if (seen) {
+      const row = this.p.store.message(seen.seq);
+      if (!row) throw new NotFoundError("The message this key created has since been deleted.", "message_id");
+      return messageShape(t, row);
+    }
+    const [row] = this.appendRows(t, [{ message: body, extra: extraOf(body) }]);
+    remember(this.p.store, idem, { seq: row!.seq });
+    await this.p.retention.afterActivity();
+    return messageShape(t, row!);
+  }
+
+  /** A page of the thread's own messages, oldest first by default. */
+  list(t: ThreadRow, q: ListQuery): List<Message> {
+    return listOf(page(this.p.store, t, q, "asc").map((r) => messageShape(t, r)), q.limit ?? DEFAULT_LIMIT);
+  }
+
+  get(id: string): Message {
+    const t = this.p.life.required();
+    return messageShape(t, messageRow(this.p, t, id));
+  }
+
+  delete(id: string): Deleted<"thread.message.deleted"> {
+    const t = this.p.life.required();
+    const { seq } = messageRow(this.p, t, id);
+    this.p.store.deleteMessage(seq);
+    // The event names the message by its own ID, whichever of its IDs (message or item) was used.
+    this.p.events.emit({ type: "message.deleted", message_id: messageId(t.id_prefix, seq) });
+    return { id, object: "thread.message.deleted" as const, deleted: true as const };
+  }
+
+  /** What a fork of this thread up to `messageId` (default: everything) starts from; 400 if the message is not this thread's. */
+  forkSource(messageId?: string): ForkSource {
+    const t = this.p.life.required();
+    let upTo = t.next_seq - 1;
+    if (messageId !== undefined) upTo = messageRow(this.p, t, messageId, "message_id").seq;
+    return { model: t.model, instructions: t.instructions, params: t.params, metadata: t.metadata, upTo };
+  }
+
+  /** A page of this thread's own messages with seq in (after, upTo], oldest first, for a fork to copy. */
+  forkPage(after: number, upTo: number): { rows: ForkedMessage[]; last: number } {
+    this.p.life.required();
+    const rows = this.p.store.messagesPage({ above: after, below: upTo + 1, order: "asc", limit: FORK_PAGE - 1 });
+    return {
+      rows: rows.map(({ role, content, status, created_at, tokens, metadata, usage, extra }) =>
+        ({ role, content, status, created_at, tokens, metadata, usage, extra })),
+      last: rows.at(-1)?.seq ?? upTo,
+    };
+  }
+
+  /** Creates this object's thread as a fork: `fresh` is false when an idempotent retry finds the fork already made. */
+  createFork(tenant: string, id: string, source: ForkSource, metadata: Record<string, string> | undefined, idem?: IdempotencyKey):
+    { thread: Thread; fresh: boolean } {
+    const fresh = this.p.life.insertThread(tenant, id, {
+      model: source.model, instructions: source.instructions,
+      params: JSON.parse(source.params) as ThreadCreate["params"],
+      metadata: metadata ?? (JSON.parse(source.metadata) as Record<string, string>),
+    }, idem, false);
+    return { thread: this.shape(this.p.life.required()), fresh };
+  }
+
+  /** Appends a page of copied messages, in order, keeping their text, status, times and metadata. */
+  async importPage(rows: ForkedMessage[]): Promise<Thread> {
+    this.p.life.required();
+    if (rows.length) {
+      const first = this.p.store.allocateSeqs(rows.length);
+      rows.forEach((r, i) => this.p.store.insertMessage({ ...r, seq: first + i, turn: null }));
+    }
+    await this.p.retention.afterActivity();
+    return this.shape(this.p.life.required());
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Native turns while tool results are pending (issue #10, README "Tools on
+ * native turns"): a new message without the results is a 409
+ * tool_outputs_pending that stores nothing; strategy "interrupt" moves on and
+ * the abandoned calls reach no model; images over the content limit are a 413.
+ */
+import { describe, expect, it } from "vitest";
+import { api, createThread, errorOf, useMockUpstream } from "../helpers.ts";
+
+const mock = useMockUpstream();
+const weather = { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } };
+
+async function messagesOf(threadId: string): Promise<any[]> {
+  return (await api("GET", `/v1/threads/${threadId}/messages?limit=100`)).body.data;
+}
+
+async function pendingCall(threadId: string): Promise<string> {
+  const r = await api("POST", `/v1/threads/${threadId}/turns`, { input: '[[call get_weather {"city":"Oslo"}]]', tools: [weather] });
+  expect(r.body.status).toBe("requires_action");
+  return r.body.output.tool_calls[0].id;
+}
+
+describe("a new message while tool results are pending", () => {
+  it("is a 409 tool_outputs_pending naming the calls; nothing is stored and the upstream is not called", async () => {
+    const t = await createThread();
+    const callId = await pendingCall(t.id);
+    const before = await messagesOf(t.id);
+    const r = await api("POST", `/v1/threads/${t.id}/turns`, { input: "and tomorrow?", tools: [weather] });
+    expect(r.status).toBe(409);
+    expect(errorOf(r)).toMatchObject({ code: "tool_outputs_pending" });
+    expect(errorOf(r).message).toContain(callId);
+    expect(await messagesOf(t.id)).toEqual(before);
+    expect(mock.chatRequests()).toHaveLength(1);
+  });
+
+  it("with strategy interrupt moves on: the abandoned call is stored but sent to no model, and can no longer be answered", async () => {
+    const t = await createThread();
+    const callId = await pendingCall(t.id);
+    const r = await api("POST", `/v1/threads/${t.id}/turns`, { input: "never mind", strategy: "interrupt" });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.status).toBe("completed");
+    const sent = mock.chatRequests()[1]!.body.messages;
+    expect(sent.filter((m: any) => m.tool_calls)).toEqual([]);
+    expect(sent.map((m: any) => m.role)).toEqual(["user", "user"]);
+    expect((await messagesOf(t.id)).map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
+    const late = await api("POST", `/v1/threads/${t.id}/turns`, { input: [{ role: "tool", tool_call_id: callId, content: "rain" }] });
+    expect(late.status).toBe(400);
+    expect(errorOf(late).message).toContain(callId);
+  });
+});
+
+describe("images against the content limit", () => {
+  const big = `data:image/png;base64,${"A".repeat(600_000)}`;
+
+  it("a data URL larger than the content limit is a 413 on native turns, and nothing is stored", async () => {
+    const t = await createThread();
+    const r = await api("POST", `/v1/threads/${t.id}/turns`, { input: [{ role: "user", content: [{ type: "text", text: "what?" }, { type: "image_url", image_url: { url: big } }] }] });
+    expect(r.status).toBe(413);
+    expect(errorOf(r).param).toBe("input[0].content");
+    expect(await messagesOf(t.id)).toEqual([]);
+    expect(mock.chatRequests()).toHaveLength(0);
+  });
+
+  it("a data URL larger than the content limit is a 413 on /v1/responses", async () => {
+    const r = await api("POST", "/v1/responses", { input: [{ role: "user", content: [{ type: "input_image", image_url: big, detail: "auto" }] }] });
+    expect(r.status).toBe(413);
+    expect(mock.chatRequests()).toHaveLength(0);
+  });
+});
+
+describe("a conversation whose last response called a tool", () => {
+  it("refuses a new message with 409 tool_outputs_pending until the function_call_output comes", async () => {
+    const c = (await api("POST", "/v1/conversations", {})).body;
+    const tool = { type: "function", name: "get_weather", parameters: { type: "object", properties: {} } };
+    const r1 = await api("POST", "/v1/responses", { conversation: c.id, input: "[[call get_weather]]", tools: [tool] });
+    const callId = r1.body.output[0].call_id;
+    const early = await api("POST", "/v1/responses", { conversation: c.id, input: "hello?" });
+    expect(early.status).toBe(409);
+    expect(errorOf(early)).toMatchObject({ code: "tool_outputs_pending" });
+    const items = (await api("GET", `/v1/conversations/${c.id}/items`)).body.data;
+    expect(items.map((i: any) => i.type)).toEqual(["function_call", "message"]);
+    const answered = await api("POST", "/v1/responses", { conversation: c.id, input: [{ type: "function_call_output", call_id: callId, output: "fog" }] });
+    expect(answered.status).toBe(200);
+    expect(answered.body.output_text).toBe(`tool results: get_weather(${callId})=fog`);
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import type { MessageRow } from "../../src/thread/store.ts";
+import { withStore } from "./fresh.ts";
+
+function message(seq: number, over: Partial<MessageRow> = {}): MessageRow {
+  return { seq, role: "user", content: `m${seq}`, status: "completed", turn: null, created_at: 1, tokens: 3,
+    metadata: null, usage: null, extra: null, ...over };
+}
+
+describe("ThreadStore", () => {
+  it("allocates message seqs in blocks without reuse, and counts the messages written", async () => {
+    const r = await withStore((s) => {
+      const a = s.allocateSeqs(3);
+      const b = s.allocateSeqs(2);
+      for (let i = 0; i < 5; i++) s.insertMessage(message(a + i));
+      return { a, b, count: s.thread()!.message_count };
+    });
+    expect(r).toEqual({ a: 1, b: 4, count: 5 });
+  });
+
+  it("pages by open seq bounds in either order, one row past the limit, and leaves branch rows out unless asked", async () => {
+    const r = await withStore((s) => {
+      s.allocateSeqs(6);
+      for (let i = 1; i <= 6; i++) s.insertMessage(message(i, i === 4 ? { branch: 1 } : {}));
+      const seqs = (rows: MessageRow[]) => rows.map((m) => m.seq);
+      return {
+        asc: seqs(s.messagesPage({ above: 1, below: 6, order: "asc", limit: 2 })),
+        desc: seqs(s.messagesPage({ order: "desc", limit: 10 })),
+        branches: seqs(s.messagesPage({ above: 2, below: 5, order: "asc", limit: 10, withBranches: true })),
+      };
+    });
+    expect(r.asc).toEqual([2, 3, 5]);
+    expect(r.desc).toEqual([6, 5, 3, 2, 1]);
+    expect(r.branches).toEqual([3, 4]);
+  });
+
+  it("deletes a message once and keeps its seq unused", async () => {
+    const r = await withStore((s) => {
+      s.allocateSeqs(1);
+      s.insertMessage(message(1));
+      return { first: s.deleteMessage(1), again: s.deleteMessage(1), gone: s.message(1), next: s.allocateSeqs(1) };
+    });
+    expect(r).toEqual({ first: true, again: false, gone: null, next: 2 });
+  });
+
+  it("takes a ticket once, and never after it expired", async () => {
+    const r = await withStore((s) => {
+      s.insertTicket("h1", 2_000);
+      s.insertTicket("h2", 1_000);
+      return [s.takeTicket("h1", 1_500), s.takeTicket("h1", 1_500), s.takeTicket("h2", 1_500), s.takeTicket("nope", 0)];
+    });
+    expect(r).toEqual([true, false, false, false]);
+  });
+});
