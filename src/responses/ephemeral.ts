@@ -5,7 +5,7 @@ import type { OutputItem, ResponseObject, ResponseRequest } from "../protocol/op
 import type { ToolCall } from "../protocol/types.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
-import { assertJsonReply, newProgress, readReply, readWhole, type ReplyOptions } from "../upstream/reply.ts";
+import { assertJsonReply, finishedCalls, newProgress, readReply, readWhole, type ReplyOptions } from "../upstream/reply.ts";
 import { ResponseEventWriter } from "./events.ts";
 import { itemId } from "./ids.ts";
 import { outputOf } from "./items.ts";
@@ -54,13 +54,16 @@ async function generate(r: EphemeralRequest, w: ResponseEventWriter | null, onSt
   try {
     if (isJsonFormat(r.sampling)) await readWhole(r.upstream.client, request, p, reading);
     else await readReply(r.upstream.client, { ...request, stream: true, stream_options: { include_usage: true } }, p, reading);
-    if (isJsonFormat(r.sampling)) assertJsonReply(p.text);
+    // A reply that only calls tools has no text: the JSON format applies to the answer that follows the results.
+    if (isJsonFormat(r.sampling) && finishedCalls(p, max).length === 0) assertJsonReply(p.text);
   } catch (err) {
     error = mapUpstreamError(err);
   }
   const { text, finish, usage } = p;
-  const status = error ? "failed" : finish === "length" ? "incomplete" : "completed";
-  const calls: ToolCall[] = error ? [] : p.calls.filter((c) => c?.name).slice(0, max).map((c, i) => ({ id: c.id || `call_${randomBase36(12)}${i}`, type: "function", function: { name: c.name, arguments: c.arguments || "{}" } }));
+  const calls: ToolCall[] = error ? [] : finishedCalls(p, max);
+  // Calls that were dropped (a cut reply) make it incomplete, as a cut text does.
+  const cut = finish === "length" || (calls.length === 0 && p.calls.some((c) => c?.name));
+  const status = error ? "failed" : cut ? "incomplete" : "completed";
   const output: OutputItem[] = text === "" && calls.length === 0 ? [] : outputOf(NOWHERE, {
     id: replyId, object: "thread.message", thread_id: NOWHERE, seq: 0, role: "assistant", content: text,
     status: status === "completed" ? "completed" : "incomplete", turn_id: null, created_at, metadata: {}, usage: null,

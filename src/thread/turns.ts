@@ -5,7 +5,7 @@ import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
 import type { Message, ToolCall, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
-import { assertJsonReply, newProgress, readReply, readWhole, type ReplyProgress } from "../upstream/reply.ts";
+import { assertJsonReply, finishedCalls, newProgress, readReply, readWhole, type ReplyProgress } from "../upstream/reply.ts";
 import { extraOf, normalizeInput, sentMessageRow } from "./content.ts";
 import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
@@ -217,10 +217,13 @@ export class TurnRunner {
       if (format === "json_object" || format === "json_schema") await readWhole(this.host.upstream().client, request, p, reading);
       else await readReply(this.host.upstream().client, { ...request, stream: true, stream_options: { include_usage: true } }, p, reading);
       if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
-      if (format === "json_object" || format === "json_schema") assertJsonReply(p.text);
+      const calls = finishedCalls(p, how.maxToolCalls);
+      // A reply that only calls tools has no text: the JSON format applies to the answer that follows the results.
+      if ((format === "json_object" || format === "json_schema") && calls.length === 0) assertJsonReply(p.text);
       const usage = p.usage ?? { input_tokens: prompt.tokens, output_tokens: estimateTokens(p.text) };
-      const calls = callsOf(p, how.maxToolCalls);
-      return await this.finish(seq, { status: p.finish === "length" ? "incomplete" : calls.length ? "requires_action" : "completed",
+      // Calls that were dropped (a cut reply) make it incomplete, as a cut text does.
+      const cut = p.finish === "length" || (calls.length === 0 && p.calls.some((c) => c?.name));
+      return await this.finish(seq, { status: cut ? "incomplete" : calls.length ? "requires_action" : "completed",
         usage, text: p.text, model: plan.model, calls, reasoning: p.reasoning });
     } catch (err) {
       if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
@@ -277,12 +280,6 @@ export class TurnRunner {
 /** The outcome of a turn whose thread was deleted under it. */
 function deletedOutcome(): TurnOutcome {
   throw new NotFoundError("The thread was deleted while the turn was running.");
-}
-
-/** The calls of a reply that ended normally, at most `max`, each with an ID (an upstream that gives none gets one). */
-function callsOf(p: ReplyProgress, max?: number): ToolCall[] {
-  const calls = p.calls.filter((c) => c && c.name).slice(0, max ?? Infinity);
-  return calls.map((c, i) => ({ id: c.id || `call_${Date.now().toString(36)}${i}`, type: "function" as const, function: { name: c.name, arguments: c.arguments || "{}" } }));
 }
 
 function placeholder(seq: number, turn: number): MessageRow {

@@ -1,6 +1,7 @@
 /** Reading one streamed chat completion from the upstream: the loop turns and store:false responses share. */
 import type OpenAI from "openai";
-import { fitsUtf8 } from "../encoding.ts";
+import { fitsUtf8, randomBase36 } from "../encoding.ts";
+import type { ToolCall } from "../protocol/types.ts";
 import { UpstreamError } from "../errors.ts";
 
 type StreamingRequest = OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming;
@@ -150,4 +151,27 @@ export function assertJsonReply(text: string): void {
   } catch {
     throw new UpstreamError("The model's reply is not valid JSON, which the requested JSON response format requires; it was not kept as a reply.", "invalid_json_output");
   }
+}
+
+/** True when `text` parses as JSON. */
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The tool calls a reply may keep, at most `max`, each with an ID (an upstream that gives none gets one):
+ * none unless the reply ended normally (finish `tool_calls` or `stop`) and every call's arguments parse,
+ * so a reply cut by max_tokens, the size cap or a closed stream never leaves a half call to answer.
+ */
+export function finishedCalls(p: ReplyProgress, max = Infinity): ToolCall[] {
+  if (p.finish !== "tool_calls" && p.finish !== "stop") return [];
+  const calls = p.calls.filter((c) => c && c.name);
+  if (!calls.every((c) => parses(c.arguments || "{}"))) return [];
+  return calls.slice(0, max).map((c, i) => ({ id: c.id || `call_${randomBase36(12)}${i}`, type: "function" as const,
+    function: { name: c.name, arguments: c.arguments || "{}" } }));
 }

@@ -26,6 +26,8 @@
  *   is appended, each URL cut to its first 32 characters.
  * - `[[reasoning TEXT]]` adds TEXT as `reasoning_content` (streamed as deltas
  *   before the content, or on the non-streamed message).
+ * The `length` fault cuts the reply as max_tokens would: half the text's words, or
+ * each tool call's arguments cut in half, with `finish_reason: "length"`.
  * Streamed faults (`cut`, `stall`) count the deltas after the first, tool
  * argument fragments included, so a stream can be cut mid-arguments.
  */
@@ -132,8 +134,10 @@ export class MockUpstream {
     const id = `chatcmpl-mock${this.requests.length}`;
     const answer = answerFor(body, `mock${this.requests.length}`, this.reply);
     let text = fault?.kind === "empty" ? "" : (answer.content ?? "");
-    const calls = answer.toolCalls;
+    let calls = answer.toolCalls;
     let finish = calls.length > 0 ? "tool_calls" : "stop";
+    // A reply cut by max_tokens while it wrote a call's arguments: each call keeps half of them (unparseable).
+    if (fault?.kind === "length") calls = calls.map((c) => ({ ...c, arguments: c.arguments.slice(0, Math.floor(c.arguments.length / 2)) }));
     const words = text.split(/(?<= )/).filter((w) => w !== "");
     if (fault?.kind === "length" || (body.max_tokens && words.length > body.max_tokens)) {
       const keep = fault?.kind === "length" ? Math.max(1, Math.floor(words.length / 2)) : body.max_tokens;
