@@ -113,6 +113,9 @@ export function asInputItem(item: AnyItem): InputItem | null {
       return { type: "function_call_output", call_id: item.call_id, output: item.output };
     case "message":
       return { type: "message", role: item.role, content: item.content.map((p) => (p.type === "output_text" ? { type: "output_text" as const, text: p.text } : p)) } as InputItem;
+    case "reasoning":
+      // Accepted as history and, as every reasoning input item, kept out of the prompt.
+      return { type: "reasoning", id: item.id, summary: item.summary, content: item.content };
     default:
       return null;
   }

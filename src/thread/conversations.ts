@@ -17,9 +17,10 @@ export function conversationShape(t: ThreadRow): Conversation {
   return { id: t.id, object: "conversation", created_at: t.created_at, metadata: JSON.parse(t.metadata) as Record<string, string> } satisfies OpenAIConversation;
 }
 
-/** A stored message as conversation items (a message, or one per tool call, or a call's output). */
-export function itemsFromRow(t: ThreadRow, row: MessageRow): AnyItem[] {
-  return itemsOfMessage(t.id, messageShape(t, row), { itemRole: itemRoleOf(row) });
+/** A stored message as conversation items (a message, or one per tool call, or a call's output); `withReasoning` adds a reply's reasoning item. */
+export function itemsFromRow(t: ThreadRow, row: MessageRow, withReasoning = false): AnyItem[] {
+  const reasoning = withReasoning && row.extra ? (JSON.parse(row.extra) as { reasoning?: string }).reasoning : undefined;
+  return itemsOfMessage(t.id, messageShape(t, row), { itemRole: itemRoleOf(row), reasoning, withReasoning });
 }
 
 /** Conversation items as the messages they are stored as. */

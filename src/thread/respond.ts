@@ -68,7 +68,8 @@ export class ResponseCalls {
     if (!t) return null;
     const seq = seqOf(id, "msg", t.id_prefix);
     const row = seq === null ? null : this.p.store.message(seq);
-    return row ? itemsFromRow(t, row).find((i) => i.id === id) ?? null : null;
+    // A reply's reasoning item is among its output (the AI SDK sends it back by reference), never among listed items.
+    return row ? itemsFromRow(t, row, true).find((i) => i.id === id) ?? null : null;
   }
 
   delete(turnId: string): { id: string; object: "response"; deleted: true } {

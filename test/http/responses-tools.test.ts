@@ -2,7 +2,7 @@
  * Issue #10 on /v1/responses and conversations (workerd): function tools with
  * previous_response_id and conversation, function_call / function_call_output
  * conversation items, input_image, item_reference, the documented fields
- * accepted (with or without effect), and background responses. Fail until phase B.
+ * accepted (with or without effect), and background responses.
  */
 import { describe, expect, it } from "vitest";
 import { api, errorOf, eventually, useMockUpstream } from "../helpers.ts";
@@ -95,6 +95,17 @@ describe("images, references and the documented fields", () => {
     const bad = await respond({ input: [{ type: "item_reference", id: "msg_nothing" }] });
     expect(bad.status).toBe(400);
     expect(errorOf(bad).message).toContain("msg_nothing");
+  });
+
+  it("an item_reference to a reply's reasoning item (as the AI SDK sends history) resolves, and the reasoning stays out of the prompt", async () => {
+    const r1 = await respond({ input: "[[reasoning think it over]] My name is Ada." });
+    const [rs, msg] = r1.body.output;
+    expect(rs).toMatchObject({ type: "reasoning", id: expect.stringMatching(/^rs_/) });
+    const r2 = await respond({ input: [{ role: "user", content: "My name is Ada." }, { type: "item_reference", id: rs.id }, { type: "item_reference", id: msg.id }, { role: "user", content: "Name?" }] });
+    expect(r2.status, JSON.stringify(r2.body)).toBe(200);
+    expect(mock.chatRequests()[1]!.body.messages.map((m: any) => [m.role, m.content])).toEqual([
+      ["user", "My name is Ada."], ["assistant", msg.content[0].text], ["user", "Name?"],
+    ]);
   });
 
   it("accepts every documented field; service_tier is answered as default; an undocumented one is still a 400", async () => {
