@@ -9,6 +9,7 @@ import type { ThreadParts } from "./parts.ts";
 import { messageId, messageShape, threadShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow } from "./store.ts";
 import { checkContentSize, extraOf, sentMessageRow } from "./content.ts";
+import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -49,6 +50,9 @@ export class Messages {
       if (!row) throw new NotFoundError("The message this key created has since been deleted.", "message_id");
       return messageShape(t, row);
     }
+    // The same checks as a turn's input: a tool message answers a call of the latest reply (400 otherwise),
+    // and while its calls wait for results any other message is a 409 tool_outputs_pending.
+    checkToolInput([body], this.p.store.recentToolFields(OPEN_CALL_WINDOW), { param: () => "tool_call_id" });
     const [row] = this.appendRows(t, [{ message: body, extra: extraOf(body) }]);
     remember(this.p.store, idem, { seq: row!.seq });
     await this.p.retention.afterActivity();

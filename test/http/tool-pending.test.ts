@@ -49,6 +49,32 @@ describe("a new message while tool results are pending", () => {
   });
 });
 
+describe("POST /v1/threads/{id}/messages checks tool messages as turns do", () => {
+  it("a tool message answering no call is a 400 naming it, and nothing is stored", async () => {
+    const t = await createThread();
+    await pendingCall(t.id);
+    const before = await messagesOf(t.id);
+    const r = await api("POST", `/v1/threads/${t.id}/messages`, { role: "tool", tool_call_id: "call_nowhere", content: "x" });
+    expect(r.status).toBe(400);
+    expect(errorOf(r)).toMatchObject({ param: "tool_call_id" });
+    expect(errorOf(r).message).toContain("call_nowhere");
+    expect(await messagesOf(t.id)).toEqual(before);
+  });
+
+  it("a user message while calls are pending is a 409 tool_outputs_pending; after the result is appended, it is stored", async () => {
+    const t = await createThread();
+    const callId = await pendingCall(t.id);
+    const r = await api("POST", `/v1/threads/${t.id}/messages`, { role: "user", content: "and tomorrow?" });
+    expect(r.status).toBe(409);
+    expect(errorOf(r)).toMatchObject({ code: "tool_outputs_pending" });
+    expect(errorOf(r).message).toContain(callId);
+    expect((await messagesOf(t.id)).map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect((await api("POST", `/v1/threads/${t.id}/messages`, { role: "tool", tool_call_id: callId, content: "rain" })).status).toBe(201);
+    expect((await api("POST", `/v1/threads/${t.id}/messages`, { role: "user", content: "and tomorrow?" })).status).toBe(201);
+    expect((await messagesOf(t.id)).map((m) => m.role)).toEqual(["user", "assistant", "tool", "user"]);
+  });
+});
+
 describe("images against the content limit", () => {
   const big = `data:image/png;base64,${"A".repeat(600_000)}`;
 
