@@ -1,7 +1,8 @@
 /** /v1/responses: OpenAI's Responses API served for every chat model by translating to chat completions. */
 import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
-import { BadRequestError, NotFoundError, unwrap } from "../errors.ts";
+import { BadRequestError, NotFoundError, TooLargeError, unwrap } from "../errors.ts";
+import { settingsOf } from "../settings.ts";
 import { ResponseCreate } from "../protocol/openai.ts";
 import { ThreadId } from "../protocol/schemas.ts";
 import { z } from "zod";
@@ -18,7 +19,9 @@ import { SSE_HEADERS } from "./turns.ts";
 export async function responseCreate(req: IRequest, env: Env): Promise<Response> {
   const body = await parseBody(req, env, ResponseCreate);
   const tenant = tenantOf(req, env);
-  if (Array.isArray(body.input)) body.input = await resolveReferences(env, tenant, body.input);
+  // OpenAI refuses this pair too: a background response is read back later, so it must be stored.
+  if (body.background && body.store === false) throw new BadRequestError("'background' requires 'store': a background response must be stored to be read back.", "background");
+  if (Array.isArray(body.input)) body.input = await resolveReferences(env, tenant, body.input, settingsOf(env).limits.messagesPerInput);
   const idem = await idempotencyOf(req, body);
   if (body.conversation && body.previous_response_id) {
     throw new BadRequestError("Use either 'conversation' or 'previous_response_id', not both.", "previous_response_id");
@@ -45,7 +48,10 @@ export async function responseCreate(req: IRequest, env: Env): Promise<Response>
  * item's ID names (item IDs carry their thread, as response IDs do), so a
  * reference resolves with or without previous_response_id or conversation.
  */
-async function resolveReferences(env: Env, tenant: string, input: InputItem[]): Promise<InputItem[]> {
+async function resolveReferences(env: Env, tenant: string, input: InputItem[], max: number): Promise<InputItem[]> {
+  // One object call per reference: at most as many as an input may have messages.
+  const refs = input.filter((item) => !("role" in item) && (item.type == null || item.type === "item_reference")).length;
+  if (refs > max) throw new TooLargeError(`input has ${refs} item references; the limit is ${max} (LIMITS.messagesPerInput).`, "input");
   return Promise.all(input.map(async (item, i) => {
     if ("role" in item || (item.type != null && item.type !== "item_reference")) return item;
     const ref = parseItemId(item.id);

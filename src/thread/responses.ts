@@ -10,7 +10,7 @@ import { outputOf } from "../responses/items.ts";
 import { responseObject } from "../responses/shape.ts";
 import type { Settings } from "../settings.ts";
 import type { Upstream } from "../upstream/client.ts";
-import { sentMessageRow } from "./content.ts";
+import { normalizeInput, sentMessageRow } from "./content.ts";
 import { remember, type IdempotencyKey } from "./idempotency.ts";
 import { ancestorHistory, buildPrompt, MAX_PINNED, threadHistory } from "./context.ts";
 import { isTurnEnd, turnOfEvent, type EventLog } from "./events.ts";
@@ -234,6 +234,8 @@ export class Responses {
 /** Plans a response's prompt now: 400 when the input does not fit, or (truncation "disabled") when the history would be cut. */
 function planAndBuild(upstream: Upstream, settings: Settings, { inputs, request, params, extra }: PreparedResponse,
   instructions: string | null, past: Iterable<PromptRow>, pinned: PromptRow[]) {
+  // The limits a stored turn applies (messages per input, contentBytes per message, data URLs included).
+  normalizeInput(inputs.map((m) => m.message), settings.limits);
   const plan = planTurn({ dev: upstream.dev, model: request.model, params, instructions,
     inputs: () => inputs.map((m) => m.message.content), maxTokensParam: "max_output_tokens" });
   const input: PromptRow[] = inputs.map((m, i) => {

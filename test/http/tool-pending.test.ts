@@ -92,6 +92,32 @@ describe("images against the content limit", () => {
     expect(r.status).toBe(413);
     expect(mock.chatRequests()).toHaveLength(0);
   });
+
+  it("store:false applies the same input limits: a data URL over the content limit, more messages than an input may have", async () => {
+    const img = await api("POST", "/v1/responses", { store: false, input: [{ role: "user", content: [{ type: "input_image", image_url: big, detail: "auto" }] }] });
+    expect(img.status).toBe(413);
+    expect(errorOf(img).param).toBe("input[0].content");
+    const many = Array.from({ length: 101 }, (_, i) => ({ role: "user", content: `m${i}` }));
+    const r = await api("POST", "/v1/responses", { store: false, input: many });
+    expect(r.status).toBe(413);
+    expect(errorOf(r).message).toContain("messagesPerInput");
+    expect(mock.chatRequests()).toHaveLength(0);
+  });
+
+  it("more item_reference items than an input may have messages is a 413, before any is looked up", async () => {
+    const refs = Array.from({ length: 101 }, () => ({ type: "item_reference", id: "msg_nothing" }));
+    const r = await api("POST", "/v1/responses", { input: refs });
+    expect(r.status).toBe(413);
+    expect(errorOf(r)).toMatchObject({ param: "input" });
+    expect(mock.chatRequests()).toHaveLength(0);
+  });
+
+  it("background with store:false is a 400 naming background (OpenAI refuses it too)", async () => {
+    const r = await api("POST", "/v1/responses", { input: "hi", background: true, store: false });
+    expect(r.status).toBe(400);
+    expect(errorOf(r).param).toBe("background");
+    expect(mock.chatRequests()).toHaveLength(0);
+  });
 });
 
 describe("a conversation whose last response called a tool", () => {
