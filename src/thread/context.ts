@@ -3,7 +3,7 @@ import type OpenAI from "openai";
 import type { PromptRow, ThreadStore } from "./store.ts";
 import { estimateTokens } from "../upstream/tokens.ts";
 import { rowContent } from "./content.ts";
-import { toolFieldsOf } from "./toolcalls.ts";
+import { OPEN_CALL_WINDOW, toolFieldsOf } from "./toolcalls.ts";
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
@@ -49,6 +49,23 @@ export function* ancestorHistory(store: ThreadStore, parent: number | null): Gen
     yield* store.promptRowsBetween(t.input_first, t.output_seq);
     p = store.response(p)?.parent ?? null;
   }
+}
+
+/**
+ * Tokens of the newest rows that tool results sent now must go upstream with
+ * (history newest first): the results already stored and the assistant message
+ * that made the calls. 0 when the newest rows are no open call. Reads at most
+ * OPEN_CALL_WINDOW rows.
+ */
+export function openGroupTokens(history: Iterable<PromptRow>): number {
+  let n = 0;
+  let seen = 0;
+  for (const row of history) {
+    if (++seen > OPEN_CALL_WINDOW) return 0;
+    n += row.tokens;
+    if (row.role !== "tool") return row.role === "assistant" && toolFieldsOf(row).tool_calls ? n : 0;
+  }
+  return 0;
 }
 
 /**

@@ -20,6 +20,11 @@ export interface PlanRequest {
    * instructions and max_tokens; read (and so validated) only once max_tokens has passed.
    */
   inputs: () => ChatContent[];
+  /**
+   * Tokens of stored rows that must go upstream with the input (the call message that tool
+   * results answer, and its results already stored); read after `inputs` (default: none).
+   */
+  alongside?: () => number;
   /** What the request calls max_tokens, for the error when it leaves no room ("params.max_tokens", "max_output_tokens"). */
   maxTokensParam: string;
 }
@@ -47,11 +52,11 @@ export function planTurn(r: PlanRequest): TurnPlan {
   if (maxTokens >= window) {
     throw new BadRequestError(`max_tokens (${maxTokens}) must be below the model's context window of ${window} tokens.`, r.maxTokensParam);
   }
-  const inputTokens = r.inputs().reduce((n, c) => n + contentTokens(c), 0);
+  const inputTokens = r.inputs().reduce((n, c) => n + contentTokens(c), 0) + (r.alongside?.() ?? 0);
   const room = window - maxTokens - (r.instructions ? estimateTokens(r.instructions) : 0);
   if (inputTokens > room) {
     throw new BadRequestError(
-      `The input is about ${inputTokens} tokens; the model ${model} has room for ${room} after the instructions and max_tokens.`,
+      `The input (with the tool call it answers, if any) is about ${inputTokens} tokens; the model ${model} has room for ${room} after the instructions and max_tokens.`,
       "input", "context_length_exceeded",
     );
   }

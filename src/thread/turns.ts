@@ -7,7 +7,7 @@ import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
 import { assertJsonReply, finishedCalls, newProgress, readReply, readWhole, type ReplyProgress } from "../upstream/reply.ts";
 import { extraOf, normalizeInput, sentMessageRow } from "./content.ts";
-import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, threadHistory } from "./context.ts";
+import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, openGroupTokens, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
 import { planTurn, type TurnPlan } from "./plan.ts";
 import { messageShape, turnShape } from "./shapes.ts";
@@ -120,6 +120,10 @@ export class TurnRunner {
       params: { ...(JSON.parse(thread.params) as Params), ...body.params, ...turnTools },
       instructions, maxTokensParam: "params.max_tokens",
       inputs: () => (inputs = normalizeInput(body.input, this.host.settings.limits)).map((m) => m.content),
+      // Tool results go upstream with the call they answer (never split by the budget): both must fit.
+      alongside: () => inputs.some((m) => m.role === "tool")
+        ? openGroupTokens(opts.chainParent === undefined ? threadHistory(store, Number.MAX_SAFE_INTEGER) : ancestorHistory(store, opts.chainParent))
+        : 0,
     });
     if (!opts.toolsChecked) checkToolInput(inputs, opts.chainParent === undefined ? store.recentToolFields(OPEN_CALL_WINDOW) : ancestorHistory(store, opts.chainParent),
       { strategy, param: (i) => typeof body.input === "string" ? "input" : `input[${i}].tool_call_id` });

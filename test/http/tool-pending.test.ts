@@ -75,6 +75,26 @@ describe("POST /v1/threads/{id}/messages checks tool messages as turns do", () =
   });
 });
 
+describe("tool results whose call does not fit the context window beside them", () => {
+  it("are a 400 context_length_exceeded before anything is stored or sent (the call and its results go together or not at all)", async () => {
+    const t = await createThread();
+    const city = "x".repeat(8000);
+    const r1 = await api("POST", `/v1/threads/${t.id}/turns`, { input: `[[call get_weather {"city":"${city}"}]]`, tools: [weather] });
+    expect(r1.body.status).toBe("requires_action");
+    const callId = r1.body.output.tool_calls[0].id;
+    const before = await messagesOf(t.id);
+    // Room for the small result alone (7,968-token window less 7,000 for the reply), not for the ~2,000-token call.
+    const r = await api("POST", `/v1/threads/${t.id}/turns`, { input: [{ role: "tool", tool_call_id: callId, content: "sunny" }], params: { max_tokens: 7000 } });
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(errorOf(r)).toMatchObject({ code: "context_length_exceeded", param: "input" });
+    expect(await messagesOf(t.id)).toEqual(before);
+    expect(mock.chatRequests()).toHaveLength(1);
+    const ok = await api("POST", `/v1/threads/${t.id}/turns`, { input: [{ role: "tool", tool_call_id: callId, content: "sunny" }] });
+    expect(ok.body.status).toBe("completed");
+    expect(mock.chatRequests()[1]!.body.messages.map((m: any) => m.role)).toEqual(["user", "assistant", "tool"]);
+  });
+});
+
 describe("images against the content limit", () => {
   const big = `data:image/png;base64,${"A".repeat(600_000)}`;
 
