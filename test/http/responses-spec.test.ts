@@ -7,7 +7,7 @@
  * announces no empty output item.
  */
 import { describe, expect, it } from "vitest";
-import { api, parseSse, post, useMockUpstream } from "../helpers.ts";
+import { api, eventually, parseSse, post, useMockUpstream } from "../helpers.ts";
 import { assertMatchesSpec } from "../spec/spec.ts";
 import spec from "../spec/openai-responses.schema.json";
 
@@ -67,5 +67,66 @@ describe("Responses objects and events match OpenAI's spec", () => {
     expect(failed.type).toBe("response.failed");
     expect(OPENAI_ERROR_CODES).toContain(failed.response.error.code);
     expect(failed.response.output).toEqual([]);
+  });
+});
+
+describe("Response states, queued and incomplete events, and item lists match OpenAI's spec", () => {
+  it("a background response: queued when created, its streamed events (response.queued included), completed", async () => {
+    const r = await api("POST", "/v1/responses", { model: MODEL, input: "later", background: true });
+    assertMatchesSpec("Response", r.body);
+    expect(["queued", "in_progress"]).toContain(r.body.status);
+    const events = await streamed({ input: "later too", background: true });
+    expect(events.map((e) => e.type)).toContain("response.queued");
+    for (const e of events) assertMatchesSpec("ResponseStreamEvent", e);
+    const done = await eventually(async () => {
+      const g = await api("GET", `/v1/responses/${r.body.id}`);
+      return g.body.status === "completed" && g.body;
+    });
+    assertMatchesSpec("Response", done);
+  });
+
+  it("a cancelled response and a failed one", async () => {
+    mock.fail({ kind: "hang" });
+    const r = await api("POST", "/v1/responses", { model: MODEL, input: "never ends", background: true });
+    const c = await api("POST", `/v1/responses/${r.body.id}/cancel`);
+    expect(c.body.status).toBe("cancelled");
+    assertMatchesSpec("Response", c.body);
+    assertMatchesSpec("Response", (await api("GET", `/v1/responses/${r.body.id}`)).body);
+    mock.fail({ kind: "status", status: 500 });
+    const f = await api("POST", "/v1/responses", { model: MODEL, input: "fails", background: true });
+    const failed = await eventually(async () => {
+      const g = await api("GET", `/v1/responses/${f.body.id}`);
+      return g.body.status === "failed" && g.body;
+    });
+    assertMatchesSpec("Response", failed);
+  });
+
+  it("an incomplete response (cut by max_output_tokens), streamed and not", async () => {
+    mock.fail({ kind: "length" });
+    const r = await api("POST", "/v1/responses", { model: MODEL, input: "one two three four five six" });
+    expect(r.body.status).toBe("incomplete");
+    assertMatchesSpec("Response", r.body);
+    mock.fail({ kind: "length" });
+    const events = await streamed({ input: "one two three four five six" });
+    expect(events.at(-1).type).toBe("response.incomplete");
+    for (const e of events) assertMatchesSpec("ResponseStreamEvent", e);
+  });
+
+  it("conversation items (message, function_call, function_call_output, a reply) and a response's input_items", async () => {
+    const c = (await api("POST", "/v1/conversations", { items: [
+      { type: "message", role: "user", content: "weather?" },
+      { type: "function_call", call_id: "call_a", name: "get_weather", arguments: "{}" },
+      { type: "function_call_output", call_id: "call_a", output: "rain" },
+    ] })).body;
+    const r = await api("POST", "/v1/responses", { model: MODEL, conversation: c.id, input: [{ role: "user", content: [{ type: "input_text", text: "so?" }] }] });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const list = (await api("GET", `/v1/conversations/${c.id}/items?order=asc`)).body;
+    expect(list.data.map((i: any) => i.type)).toEqual(["message", "function_call", "function_call_output", "message", "message"]);
+    assertMatchesSpec("ConversationItemList", list);
+    for (const item of list.data) {
+      assertMatchesSpec("ConversationItem", item);
+      assertMatchesSpec("ConversationItem", (await api("GET", `/v1/conversations/${c.id}/items/${item.id}`)).body);
+    }
+    assertMatchesSpec("ResponseItemList", (await api("GET", `/v1/responses/${r.body.id}/input_items`)).body);
   });
 });
