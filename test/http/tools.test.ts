@@ -5,7 +5,7 @@
  * carries the calls and their results together; bad tool input is a 400 that
  * stores nothing. Also `response_format` and image parts on native turns.
  *
- * Streaming contract assumed here (phase B may rename, but keep the substance):
+ * Streaming contract (README, "Tools on native turns"):
  * argument fragments arrive as `message.tool_call.delta` events
  * `{message_id, turn_id, index, call_id, name, delta}`, several per call, and the
  * turn's last event carries `turn.status: "requires_action"`.
