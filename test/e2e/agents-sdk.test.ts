@@ -112,6 +112,18 @@ describe("@openai/agents, default Responses model", () => {
     expect(result.finalOutput).toBe(`tool results: get_weather(${callId})=sunny in Paris`);
   });
 
+  it("outputType with a tool: the call is made (not held to the JSON format), and the answer after its output is the parsed object", async () => {
+    weatherCalls.length = 0;
+    const agent = new Agent({ name: "Structured", instructions: "Use the tool.", model: MODEL, tools: [getWeather], outputType: z.object({ city: z.string() }) });
+    const mark = stack.mark();
+    const result = await run(agent, ASK_PARIS);
+    expect(weatherCalls).toEqual(["Paris"]);
+    const reqs = stack.chatSince(mark);
+    expect(reqs).toHaveLength(2);
+    expect(reqs[0]!.body.response_format).toMatchObject({ type: "json_schema" });
+    expect(result.finalOutput).toEqual({ city: "mock" });
+  });
+
   it("a function tool in a conversation: only the output is sent back, the server supplies the stored call", async () => {
     const conv = await client.conversations.create({});
     const mark = stack.mark();

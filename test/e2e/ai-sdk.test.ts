@@ -103,6 +103,24 @@ describe("AI SDK openai.responses()", () => {
     expect(second.text).toBe("echo(3): What is my name?");
   });
 
+  it("a history resend after a reply with reasoning: the reasoning item_reference resolves and stays out of the prompt", async () => {
+    const first = await generateText({ model, prompt: "[[reasoning let me think]] My name is Ada." });
+    // The SDK reads reasoning summaries only (ours has none: the text is in content), so the part it keeps is empty but carries the item ID.
+    expect(first.reasoning).toHaveLength(1);
+    const messages: ModelMessage[] = [{ role: "user", content: "My name is Ada." }, ...first.response.messages, { role: "user", content: "What is my name?" }];
+    const mark = stack.mark();
+    const second = await generateText({ model, messages });
+    const refs = sent.at(-1).input.filter((i: any) => i.type === "item_reference").map((i: any) => i.id.slice(0, 3));
+    expect(refs).toEqual(["rs_", "msg"]);
+    const prompt = transcript(stack.chatSince(mark)[0]!.body.messages).filter((m) => m.role !== "system");
+    expect(prompt).toEqual([
+      { role: "user", content: "My name is Ada." },
+      { role: "assistant", content: first.text },
+      { role: "user", content: "What is my name?" },
+    ]);
+    expect(second.text).toBe("echo(3): What is my name?");
+  });
+
   it("an item_reference that names no stored item fails with a 400 naming it", async () => {
     const res = await fetch(`${stack.baseURL}/responses`, {
       method: "POST", headers: { "content-type": "application/json" },
