@@ -36,6 +36,23 @@ describe("function tools on Responses", () => {
     expect(mock.chatRequests().at(-1)!.body.tool_choice).toBe("none");
   });
 
+  it("parallel_tool_calls, tool_choice required and a named function reach the upstream in chat form", async () => {
+    expect((await respond({ input: "hi", tools: [weather], tool_choice: "required", parallel_tool_calls: false })).status).toBe(200);
+    expect(mock.chatRequests().at(-1)!.body).toMatchObject({ tool_choice: "required", parallel_tool_calls: false });
+    expect((await respond({ input: "hi", tools: [weather], tool_choice: { type: "function", name: "get_weather" } })).status).toBe(200);
+    expect(mock.chatRequests().at(-1)!.body.tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });
+  });
+
+  it("a reply's function_call is a conversation item retrieved by its fc_ ID", async () => {
+    const c = (await api("POST", "/v1/conversations", {})).body;
+    const r = await respond({ conversation: c.id, input: ASK, tools: [weather] });
+    const call = r.body.output[0];
+    expect(call.id).toMatch(/^fc_/);
+    const got = await api("GET", `/v1/conversations/${c.id}/items/${call.id}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual(call);
+  });
+
   it("a function_call_output for no call of the chain is a 400 naming it, and nothing is stored", async () => {
     const c = (await api("POST", "/v1/conversations", {})).body;
     const r = await respond({ conversation: c.id, input: [{ type: "function_call_output", call_id: "call_nowhere", output: "x" }] });
