@@ -42,6 +42,17 @@ const tools = {
 };
 const ASK_PARIS = 'Weather in Paris? [[call get_weather {"city":"Paris"}]]';
 
+/** The resent history reached the upstream as the three messages it stands for, and the echo answered the last. */
+function expectResent(mark: number, firstText: string, secondText: string): void {
+  const prompt = transcript(stack.chatSince(mark)[0]!.body.messages).filter((m) => m.role !== "system");
+  expect(prompt).toEqual([
+    { role: "user", content: "My name is Ada." },
+    { role: "assistant", content: firstText },
+    { role: "user", content: "What is my name?" },
+  ]);
+  expect(secondText).toBe("echo(3): What is my name?");
+}
+
 describe("AI SDK openai.responses()", () => {
   it("a tool round trip: the call runs the tool, the result goes upstream with its call, the answer quotes it", async () => {
     weatherCalls.length = 0;
@@ -94,13 +105,7 @@ describe("AI SDK openai.responses()", () => {
     expect(refs[0].id).toMatch(/^msg_/);
     expect(sent.at(-1).previous_response_id).toBeUndefined();
     expect(sent.at(-1).conversation).toBeUndefined();
-    const prompt = transcript(stack.chatSince(mark)[0]!.body.messages).filter((m) => m.role !== "system");
-    expect(prompt).toEqual([
-      { role: "user", content: "My name is Ada." },
-      { role: "assistant", content: first.text },
-      { role: "user", content: "What is my name?" },
-    ]);
-    expect(second.text).toBe("echo(3): What is my name?");
+    expectResent(mark, first.text, second.text);
   });
 
   it("a history resend after a reply with reasoning: the reasoning item_reference resolves and stays out of the prompt", async () => {
@@ -112,13 +117,7 @@ describe("AI SDK openai.responses()", () => {
     const second = await generateText({ model, messages });
     const refs = sent.at(-1).input.filter((i: any) => i.type === "item_reference").map((i: any) => i.id.slice(0, 3));
     expect(refs).toEqual(["rs_", "msg"]);
-    const prompt = transcript(stack.chatSince(mark)[0]!.body.messages).filter((m) => m.role !== "system");
-    expect(prompt).toEqual([
-      { role: "user", content: "My name is Ada." },
-      { role: "assistant", content: first.text },
-      { role: "user", content: "What is my name?" },
-    ]);
-    expect(second.text).toBe("echo(3): What is my name?");
+    expectResent(mark, first.text, second.text);
   });
 
   it("an item_reference that names no stored item fails with a 400 naming it", async () => {
