@@ -18,6 +18,8 @@ export interface PromptPlan {
   included: number;
   /** True when older history was left out for the budget (truncation "disabled" refuses that). */
   truncated: boolean;
+  /** True when not even the newest message (or call with its results) fit beside the instructions and pinned messages. */
+  newestDropped: boolean;
 }
 
 /** A thread's messages below `below`, newest first, read lazily in indexed pages of PAGE rows. */
@@ -119,7 +121,7 @@ export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: 
     const m = toChatMessage(row, answered);
     if (m) messages.push(m);
   }
-  return { messages, tokens: opts.budget - remaining, included: pinned.length + picked.length, truncated };
+  return { messages, tokens: opts.budget - remaining, included: pinned.length + picked.length, truncated, newestDropped: truncated && picked.length === 0 };
 }
 
 /** How many opening system messages a thread may pin into every prompt. */

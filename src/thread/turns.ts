@@ -1,5 +1,5 @@
 /** Turn lifecycle inside a ThreadObject: write the input, queue, call upstream, write the reply once. */
-import { ApiError, ConflictError, NotFoundError } from "../errors.ts";
+import { ApiError, BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import type { Settings } from "../settings.ts";
 import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
 import type { Message, ToolCall, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
@@ -209,6 +209,9 @@ export class TurnRunner {
         : chainHistory(store, turnRow, how.chainParent);
       const pinned = how.chainParent === undefined ? store.leadingSystem(MAX_PINNED) : [];
       const prompt = buildPrompt(history, { instructions: how.instructions, budget: plan.budget, pinned });
+      // The input was checked to fit before it was written, but pinned system messages come first:
+      // a prompt with nothing of the current exchange is refused rather than sent.
+      if (prompt.newestDropped) throw new BadRequestError("The input (with the tool call it answers, if any) does not fit the model's context window beside the instructions and the thread's opening system messages.", "input", "context_length_exceeded");
       const request = { ...plan.sampling, ...how.extra, model: plan.model, messages: prompt.messages, max_tokens: plan.maxTokens };
       const reading = { signal: abort.signal, idleMs: this.host.settings.upstream.timeoutMs, maxBytes: this.host.settings.limits.contentBytes,
         onDelta: (delta: string) => events.emit({ type: "message.delta", message_id: reply.id, turn_id: turnId, delta }),

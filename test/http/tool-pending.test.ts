@@ -95,6 +95,22 @@ describe("tool results whose call does not fit the context window beside them", 
   });
 });
 
+describe("tool results that fit only without the thread's opening system message", () => {
+  it("fail the turn with context_length_exceeded instead of sending a prompt with nothing of the exchange", async () => {
+    const t = await createThread();
+    // Pinned into every prompt: ~4,000 estimated tokens.
+    expect((await api("POST", `/v1/threads/${t.id}/messages`, { role: "system", content: "s".repeat(12_000) })).status).toBe(201);
+    const r1 = await api("POST", `/v1/threads/${t.id}/turns`, { input: `[[call get_weather {"city":"${"x".repeat(3600)}"}]]`, tools: [weather] });
+    expect(r1.body.status).toBe("requires_action");
+    const callId = r1.body.output.tool_calls[0].id;
+    // Budget 4,968 (window 7,968 less 3,000): the call (~1,200) fits beside the result, not beside the system message too.
+    const r = await api("POST", `/v1/threads/${t.id}/turns`, { input: [{ role: "tool", tool_call_id: callId, content: "sunny" }], params: { max_tokens: 3000 } });
+    expect(JSON.stringify(r.body)).toContain("context_length_exceeded");
+    expect(r.status).toBe(400);
+    expect(mock.chatRequests()).toHaveLength(1);
+  });
+});
+
 describe("images against the content limit", () => {
   const big = `data:image/png;base64,${"A".repeat(600_000)}`;
 
