@@ -1,11 +1,12 @@
 /**
  * The comparison half of the benchmark: a turn of ours against DESIGN.md's "plain DO".
  *
- * DESIGN.md (storage rules): "measured in local workerd with a zero-latency
- * model: a plain DO that inserts the user row, selects the last 50 and inserts
- * the reply takes 1.0 ms per turn at 10 messages and 1.6 ms at 10,000. Ours
- * stays within 2x of the plain DO at every length, wakes in a few ms whatever
- * the length".
+ * DESIGN.md (storage rules): measured in local workerd with zero-latency
+ * models, timed inside a Worker, "a plain DO that inserts the user row, selects
+ * the last 50 and inserts the reply takes 1.5–1.9 ms per turn at 10 to 10,000
+ * messages. … Ours must stay within 3x of the plain DO at every length (2x is
+ * the aim), wake in a few ms whatever the length". Those figures exclude the
+ * dev proxy; bench/inWorker.ts measures that way, this file through the proxy.
  *
  * Two Workers run side by side under wrangler's local dev server
  * (unstable_startWorker, 127.0.0.1, each with its own persist dir):
@@ -35,7 +36,8 @@
  *     over up to WAKE_RESTARTS restarts within WAKE_BUDGET_MS; the order of the
  *     two threads, and which Worker is measured first, alternate.
  *
- * Nothing here fails the bench: "within 2x" is reported, not enforced.
+ * Nothing here fails the bench: "within 3x" (and the 2x aim) is reported, not
+ * enforced; the enforced 3x bar is bench/inWorker.ts's, timed without the proxy.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -49,10 +51,12 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 
 const SIZES = [10, 10_000];
 const WARMUP_TURNS = 3;
-/** DESIGN.md: ours stays within 2x of the plain DO at every length. */
-const TARGET_RATIO = 2;
-/** DESIGN.md's own plain-DO numbers (local workerd, no proxy), for the printout. */
-const DESIGN_PLAIN_MS: Record<number, number> = { 10: 1.0, 10_000: 1.6 };
+/** DESIGN.md: ours must stay within 3x of the plain DO at every length … */
+const TARGET_RATIO = 3;
+/** … and 2x is the aim. */
+const AIM_RATIO = 2;
+/** DESIGN.md's own plain-DO numbers (local workerd, timed in-Worker, no proxy): 1.5–1.9 ms from 10 to 10,000 messages. */
+const DESIGN_PLAIN_MS: Record<number, number> = { 10: 1.5, 10_000: 1.9 };
 const WAKE_RESTARTS = 9;
 /** Restarts stop once the wake part has run this long (each restart of both Workers takes seconds). */
 const WAKE_BUDGET_MS = 60_000;
@@ -211,8 +215,8 @@ export interface VsPlainResult {
     plain: { trivial_route: string; trivial_median_ms: number; do_call_route: string; do_call_median_ms: number };
     ours: { trivial_route: string; trivial_median_ms: number; do_call_route: string; do_call_median_ms: number };
   };
-  design: { plain_ms: Record<string, number>; target_ratio: number };
-  within_2x: { net: boolean; raw: boolean; worst_net_ratio: number; worst_raw_ratio: number };
+  design: { plain_ms: Record<string, number>; target_ratio: number; aim_ratio: number };
+  within_target: { net: boolean; raw: boolean; net_within_aim: boolean; worst_net_ratio: number; worst_raw_ratio: number };
   wake: { restarts: number; restart_seconds_median: number; plain: WakeSide; ours: WakeSide; note: string };
   seconds: number;
 }
@@ -382,8 +386,9 @@ export async function runVsPlainBench(opts: { turns: number; log?: (line: string
         plain: { trivial_route: "GET /ping", trivial_median_ms: base.plain, do_call_route: "GET /t/{id}", do_call_median_ms: med(routes.plainDo.times) },
         ours: { trivial_route: "GET /v1/models", trivial_median_ms: base.ours, do_call_route: "GET /v1/threads/{id}", do_call_median_ms: med(routes.oursDo.times) },
       },
-      design: { plain_ms: Object.fromEntries(Object.entries(DESIGN_PLAIN_MS)), target_ratio: TARGET_RATIO },
-      within_2x: { net: worstNet <= TARGET_RATIO, raw: worstRaw <= TARGET_RATIO, worst_net_ratio: worstNet, worst_raw_ratio: worstRaw },
+      design: { plain_ms: Object.fromEntries(Object.entries(DESIGN_PLAIN_MS)), target_ratio: TARGET_RATIO, aim_ratio: AIM_RATIO },
+      within_target: { net: worstNet <= TARGET_RATIO, raw: worstRaw <= TARGET_RATIO, net_within_aim: worstNet <= AIM_RATIO,
+        worst_net_ratio: worstNet, worst_raw_ratio: worstRaw },
       wake: {
         restarts: restartSeconds.length,
         restart_seconds_median: round(percentile(restartSeconds, 50), 1),
@@ -434,9 +439,10 @@ export function formatVsPlain(r: VsPlainResult): string {
     `; messages ours sent to dev/echo: ` + r.rows.map((x) => `${x.ours.context_messages} at ${x.seeded.toLocaleString("en-US")}`).join(", "));
   out.push(`DESIGN's plain DO: ` + Object.entries(r.design.plain_ms).map(([k, v]) => `${v.toFixed(1)} ms at ${Number(k).toLocaleString("en-US")}`).join(", ") +
     `; here, net: ` + r.rows.map((x) => `${ms(x.plain.net_median_ms)} ms at ${x.seeded.toLocaleString("en-US")}`).join(", "));
-  out.push(`DESIGN "ours within ${r.design.target_ratio}x of the plain DO at every length": net ${r.within_2x.net ? "HOLDS" : "does NOT hold"}` +
-    ` (worst ${x2(r.within_2x.worst_net_ratio)}); with the proxy included ${r.within_2x.raw ? "holds" : "does not hold"} (worst ${x2(r.within_2x.worst_raw_ratio)})` +
-    ` (reported only: the bench's exit code follows the 1.5x bar above)`);
+  const t = r.within_target;
+  out.push(`DESIGN "ours within ${r.design.target_ratio}x of the plain DO at every length (${r.design.aim_ratio}x the aim)": net ${t.net ? "HOLDS" : "does NOT hold"}` +
+    ` (worst ${x2(t.worst_net_ratio)}; the ${r.design.aim_ratio}x aim ${t.net_within_aim ? "met" : "not met"}); with the proxy included ${t.raw ? "holds" : "does not hold"}` +
+    ` (worst ${x2(t.worst_raw_ratio)}) (reported only: the enforced bar is the in-Worker section's)`);
   out.push("");
   const w = r.wake;
   out.push(`wake after a restart of both Workers (median of ${w.restarts} restarts, ${w.restart_seconds_median.toFixed(1)} s each; Worker's first request: ` +

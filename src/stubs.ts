@@ -11,10 +11,23 @@ const BACKOFF_MS = 20;
 
 /** Error properties the Durable Objects runtime sets (Cloudflare docs, "Durable Objects: error handling"). */
 interface ObjectError {
+  /** The runtime says the call may be retried (a transient infrastructure error). */
+  retryable?: boolean;
+  /**
+   * The object was reset (code update, crash, abort) and this stub is broken
+   * for good: Cloudflare's stub docs say to recreate the stub. workerd marks
+   * such errors with this property but not always with `retryable`.
+   */
+  durableObjectReset?: boolean;
   /** The object is overloaded: retrying would add to its load, so it is never retried. */
   overloaded?: boolean;
-  /** The error was thrown by the object's own code: a retry would throw it again. */
-  remote?: boolean;
+}
+
+/** Whether Cloudflare's guidance allows retrying an idempotent call after err: `retryable` (or a reset object) and not `overloaded`. */
+export function isRetryable(err: unknown): boolean {
+  if (typeof err !== "object" || err === null || isOverloaded(err)) return false;
+  const e = err as ObjectError;
+  return e.retryable === true || e.durableObjectReset === true;
 }
 
 /** Whether the runtime refused a call because the object is overloaded. */
@@ -27,9 +40,10 @@ export function isOverloaded(err: unknown): boolean {
  * effect) with a stub from `stubOf`. If the call throws, `dropped(stub)` is
  * told, because after an exception a stub may stay broken for good (every
  * further call on it throws; Cloudflare's guidance is to create a new stub);
- * then, unless the object is overloaded or its own code threw, the call is
- * tried again on a new stub after an exponential backoff, at most ATTEMPTS
- * times in all.
+ * then, only if the runtime marked the error `retryable` (or the object was
+ * reset) and not `overloaded` (Cloudflare's guidance; an error the object's
+ * own code threw, or any other, would only be thrown again), the call is tried again on a new
+ * stub after an exponential backoff, at most ATTEMPTS times in all.
  */
 export async function callIdempotent<S, T>(stubOf: () => S, call: (stub: S) => Promise<T>, dropped: (stub: S) => void = () => {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -38,7 +52,7 @@ export async function callIdempotent<S, T>(stubOf: () => S, call: (stub: S) => P
       return await call(stub);
     } catch (err) {
       dropped(stub);
-      if (attempt >= ATTEMPTS || isOverloaded(err) || (err as ObjectError).remote === true) throw err;
+      if (attempt >= ATTEMPTS || !isRetryable(err)) throw err;
       const wait = BACKOFF_MS * 2 ** (attempt - 1);
       await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
     }

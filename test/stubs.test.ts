@@ -56,16 +56,46 @@ describe("directory shard stubs", () => {
   });
 });
 
+describe("callIdempotent retries only what the runtime marks retryable", () => {
+  it("does not call again after an error without retryable: true (e.g. one the object's own code threw)", async () => {
+    let calls = 0;
+    const thrown = [new Error("a bug"), Object.assign(new Error("from the object"), { remote: true }), Object.assign(new Error("not this"), { retryable: false })];
+    for (const err of thrown) {
+      calls = 0;
+      await expect(callIdempotent(() => null, async () => {
+        calls++;
+        throw err;
+      })).rejects.toBe(err);
+      expect(calls).toBe(1);
+    }
+  });
+
+  it("calls again after a retryable error, and gives up after three attempts", async () => {
+    let calls = 0;
+    const transient = () => Object.assign(new Error("Network connection lost."), { retryable: true });
+    expect(await callIdempotent(() => null, async () => {
+      if (++calls < 3) throw transient();
+      return "done";
+    })).toBe("done");
+    calls = 0;
+    await expect(callIdempotent(() => null, async () => {
+      calls++;
+      throw transient();
+    })).rejects.toThrow(/connection lost/);
+    expect(calls).toBe(3);
+  });
+});
+
 describe("an overloaded Durable Object", () => {
   // The runtime marks such errors with `overloaded: true`; local workerd cannot be driven into
   // that state, so the error here is made by hand with the property the runtime sets.
   const overloaded = () => Object.assign(new Error("Durable Object is overloaded. Too many requests queued."), { overloaded: true });
 
-  it("is not called again (Cloudflare: retrying adds to the overload)", async () => {
+  it("is not called again, even when the error is also marked retryable (Cloudflare: retrying adds to the overload)", async () => {
     let calls = 0;
     await expect(callIdempotent(() => null, async () => {
       calls++;
-      throw overloaded();
+      throw Object.assign(overloaded(), { retryable: true });
     })).rejects.toThrow(/overloaded/);
     expect(calls).toBe(1);
   });

@@ -168,7 +168,7 @@ export class ThreadSocket {
     const p = requestId === null ? undefined : this.pending.get(requestId);
     if (!p || requestId === null) return;
     this.pending.delete(requestId);
-    if (failed) p.reject(new ApiError(400, value as ErrorBody));
+    if (failed) p.reject(new ApiError(statusOf(value as ErrorBody), value as ErrorBody));
     else p.resolve(value as Turn);
   }
 
@@ -177,4 +177,17 @@ export class ThreadSocket {
     this.status = s;
     for (const fn of this.statusListeners) fn(s);
   }
+}
+
+const STATUS_BY_TYPE = new Map([
+  ["invalid_request_error", 400], ["authentication_error", 401], ["not_found_error", 404], ["conflict_error", 409],
+  ["request_too_large", 413], ["rate_limit_error", 429], ["upstream_error", 502],
+]);
+
+/** The HTTP status the same error has over REST (src/errors.ts), since an error frame carries only its body. */
+export function statusOf(error: ErrorBody): number {
+  const status = STATUS_BY_TYPE.get(error.type);
+  if (status !== undefined) return status;
+  // A server_error is 503 where the server says "come back later" (src/errors.ts, src/http/webhooks.ts), else 500.
+  return error.code === "object_overloaded" || error.code === "upstream_not_configured" || error.code === "bot_update_not_stored" ? 503 : 500;
 }

@@ -19,10 +19,14 @@ const ERRORS: Record<number, { description: string; type: string; code: string |
   404: { description: "No such object, or one that belongs to another tenant", type: "not_found_error", code: "not_found", message: "No thread found with id 'thread_demo'." },
   409: { description: "Conflict: the ID exists, the thread is busy (strategy reject), or an Idempotency-Key was reused with another body", type: "conflict_error", code: "thread_busy", message: "A turn is already running on this thread." },
   413: { description: "Over a documented limit; nothing was stored", type: "request_too_large", code: null, message: "Message content is limited to 524288 bytes." },
-  429: { description: "The tenant's turn rate, or the upstream, is over its limit (Retry-After says when to retry)", type: "rate_limit_error", code: "rate_limit_exceeded", message: "Rate limit reached: 60 turns per minute." },
+  429: { description: "The tenant's turns are used up (TURN_LIMIT: 300 turns a minute per tenant, counted per Cloudflare location), or the upstream is over its limit; Retry-After says when to retry", type: "rate_limit_error", code: "rate_limit_exceeded", message: "Rate limit reached: this tenant's turns per 60 seconds are used up (wrangler.toml, TURN_LIMIT)." },
   502: { description: "The upstream model failed, timed out or sent something malformed", type: "upstream_error", code: "upstream_timeout", message: "The upstream did not answer in time." },
-  503: { description: "No upstream is configured", type: "server_error", code: "upstream_not_configured", message: "No upstream model is configured." },
+  503: { description: "Try again later: a Durable Object answered that it is overloaded (`object_overloaded`, with Retry-After), no upstream is configured (`upstream_not_configured`), or a bot update could not be stored (`bot_update_not_stored`, the platform redelivers it)", type: "server_error", code: "object_overloaded", message: "This thread's Durable Object is overloaded; retry after a pause." },
 };
+
+/** Answers that may carry Retry-After: a refused turn (60 s, the limit's period) and an overloaded object (errors.ts). */
+const RETRY_AFTER_STATUSES = new Set([429, 503]);
+const RETRY_AFTER = { description: "Seconds to wait before retrying (sent on rate limits and on overload)", schema: { type: "integer", minimum: 0 } };
 
 /** Named schemas in components.schemas; any other use of the same zod schema becomes a $ref to it. */
 function registry(): { reg: z.core.$ZodRegistry<{ id: string }>; names: Map<z.ZodType, string> } {
@@ -107,6 +111,7 @@ export function buildOpenApiDocument(): Json {
   for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op, names);
   const responses = Object.fromEntries(Object.entries(ERRORS).map(([status, e]) => [`Error${status}`, {
     description: e.description,
+    ...(RETRY_AFTER_STATUSES.has(Number(status)) ? { headers: { "Retry-After": RETRY_AFTER } } : {}),
     content: { "application/json": { schema: { $ref: "#/components/schemas/Error" }, example: { error: { message: e.message, type: e.type, param: null, code: e.code } } } },
   }]));
   return {

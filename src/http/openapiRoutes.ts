@@ -42,15 +42,16 @@ const TURN = { id: "turn_k3x1", object: "thread.turn", thread_id: "thread_demo",
   created_at: 1764370041, completed_at: 1764370042 };
 const list = (data: unknown[]) => ({ object: "list", data, first_id: (data[0] as { id?: string })?.id ?? null, last_id: (data.at(-1) as { id?: string })?.id ?? null, has_more: false });
 
-const THREAD_ERRORS = [400, 401, 404];
+/** A route that reaches a Durable Object can also meet an overloaded one (503 object_overloaded). */
+const THREAD_ERRORS = [400, 401, 404, 503];
 const TURN_SSE = "`event:` the event type, `id:` the thread event seq, `data:` the JSON event (turn.created … message.delta … turn.completed).";
 
 const threads: Operation[] = [
   { method: "post", path: "/v1/threads", tag: "Threads", summary: "Create a thread", body: ThreadCreate, idempotent: true,
     bodyExample: { id: "thread_demo", instructions: "You are a helpful assistant.", metadata: { title: "Demo" } },
-    ok: { status: 201, description: "The new thread", schema: S.Thread, example: THREAD }, errors: [400, 401, 409, 413] },
+    ok: { status: 201, description: "The new thread", schema: S.Thread, example: THREAD }, errors: [400, 401, 409, 413, 503] },
   { method: "get", path: "/v1/threads", tag: "Threads", summary: "List the tenant's threads, most recent activity first", list: true,
-    ok: { status: 200, description: "A page of threads", schema: S.ThreadList, example: list([THREAD]) }, errors: [400, 401] },
+    ok: { status: 200, description: "A page of threads", schema: S.ThreadList, example: list([THREAD]) }, errors: [400, 401, 503] },
   { method: "get", path: "/v1/threads/{id}", tag: "Threads", summary: "Retrieve a thread",
     ok: { status: 200, description: "The thread", schema: S.Thread, example: THREAD }, errors: THREAD_ERRORS },
   { method: "post", path: "/v1/threads/{id}", tag: "Threads", summary: "Update a thread", body: ThreadUpdate,
@@ -81,7 +82,7 @@ const turns: Operation[] = [
     description: "With `stream: true` the answer is Server-Sent Events; otherwise the finished turn with its `output` message.",
     body: TurnCreate, idempotent: true, bodyExample: { input: "What is my name?", stream: false },
     ok: { status: 200, description: "The finished turn and its reply", schema: S.TurnResult, example: { ...TURN, output: MESSAGE }, sse: TURN_SSE },
-    errors: [...THREAD_ERRORS, 409, 413, 429, 502, 503] },
+    errors: [...THREAD_ERRORS, 409, 413, 429, 502] },
   { method: "get", path: "/v1/threads/{id}/turns/{turn_id}", tag: "Turns", summary: "Retrieve a turn's state",
     ok: { status: 200, description: "The turn", schema: S.Turn, example: TURN }, errors: THREAD_ERRORS },
   { method: "post", path: "/v1/threads/{id}/turns/{turn_id}/cancel", tag: "Turns", summary: "Stop a turn; a partial reply is kept as incomplete",
@@ -110,7 +111,7 @@ const ITEM = { type: "message", id: "msg_k3x1", status: "completed", role: "assi
 const conversations: Operation[] = [
   { method: "post", path: "/v1/conversations", tag: "Conversations", summary: "Create a conversation (a thread)", body: ConversationCreate, idempotent: true,
     bodyExample: { metadata: { user: "ada" }, items: [{ role: "user", content: "Hello!" }] },
-    ok: { status: 200, description: "The conversation", schema: S.Conversation, example: CONVERSATION }, errors: [400, 401, 413] },
+    ok: { status: 200, description: "The conversation", schema: S.Conversation, example: CONVERSATION }, errors: [400, 401, 413, 503] },
   { method: "get", path: "/v1/conversations/{id}", tag: "Conversations", summary: "Retrieve a conversation",
     ok: { status: 200, description: "The conversation", schema: S.Conversation, example: CONVERSATION }, errors: THREAD_ERRORS },
   { method: "post", path: "/v1/conversations/{id}", tag: "Conversations", summary: "Update a conversation's metadata", body: ConversationUpdate,
@@ -177,7 +178,8 @@ const bots: Operation[] = (["telegram", "slack", "discord"] as const).map((platf
   description: `The body is ${platform}'s own update payload, checked by ${platform}'s signature or secret, not an API key. 404 when this deployment has no ${platform} bot configured.`,
   body: S.Opaque,
   ok: { status: 200 as const, description: "Update accepted (a redelivered update is processed once)" },
-  errors: [401, 404],
+  // 503: the update could not be stored (the platform delivers it again), or the thread's object is overloaded.
+  errors: [401, 404, 503],
 }));
 
 const meta: Operation[] = [

@@ -20,6 +20,6 @@ export interface ThreadParts {
   retention: Retention;
   /** The upstream client, built on first use. */
   upstream(): Upstream;
-  /** Waits for the tenant's rate limit before a turn starts (429 when its bucket is empty). */
+  /** Checks the tenant's TURN_LIMIT before a turn starts (429 when its turns for this period are used up). */
   admit(tenant: string): Promise<void>;
 }

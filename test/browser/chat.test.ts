@@ -224,6 +224,40 @@ describeInBrowser("the chat page", () => {
     expect(await page.getByRole("button", { name: "Load older messages", exact: true }).isHidden()).toBe(true);
   });
 
+  it("pages the thread list with More threads, and keeps it current through a turn without re-reading it", async () => {
+    const prefix = `many-${Date.now().toString(36)}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 55; i++) {
+      const res = await api("POST", "/v1/threads", { id: `${prefix}-${String(i).padStart(2, "0")}`, metadata: { title: `${prefix} ${i}` } });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    const page = await open();
+    const lists: string[] = [];
+    page.on("request", (r) => {
+      if (r.method() === "GET" && new URL(r.url()).pathname === "/v1/threads") lists.push(r.url());
+    });
+    const threads = page.getByRole("navigation", { name: "Threads" });
+    const links = threads.getByRole("link");
+    await expect.poll(() => links.count()).toBe(50);
+    // The oldest of the 55 is not on the first page; More threads brings it in, continuing after the last shown.
+    expect(await threads.getByRole("link", { name: `${prefix} 0`, exact: true }).count()).toBe(0);
+    await threads.getByRole("button", { name: "More threads", exact: true }).click();
+    await threads.getByRole("link", { name: `${prefix} 0`, exact: true }).waitFor();
+    expect(new URL(lists.at(-1)!).searchParams.get("after")).toBeTruthy();
+    const shown = await links.allInnerTexts();
+    expect(new Set(shown).size).toBe(shown.length);
+
+    // A turn in the oldest thread moves its entry first, from the socket's events, with no new listing.
+    const listedBefore = lists.length;
+    await threads.getByRole("link", { name: `${prefix} 0`, exact: true }).click();
+    await page.getByRole("heading", { name: `${prefix} 0` }).waitFor();
+    await send(page, "activity in an old thread");
+    await replies(page).filter({ hasText: "activity in an old thread" }).waitFor();
+    await expect.poll(() => links.first().innerText()).toBe(`${prefix} 0`);
+    expect(lists.length).toBe(listedBefore);
+  });
+
   it("creates, renames and deletes threads from the list", async () => {
     const page = await open();
     await send(page, "named by its first message");

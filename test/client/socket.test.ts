@@ -6,9 +6,11 @@
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError } from "../../src/client/rest.ts";
-import { ThreadSocket } from "../../src/client/socket.ts";
-import type { ServerFrame } from "../../src/protocol/frames.ts";
-import { AUTH, createThread, eventually, useMockUpstream } from "../helpers.ts";
+import { statusOf, ThreadSocket } from "../../src/client/socket.ts";
+import { AuthenticationError, BadRequestError, ConflictError, errorResponse, NotFoundError, RateLimitError, TooLargeError, UpstreamError } from "../../src/errors.ts";
+import { LIMITS } from "../../src/protocol/limits.ts";
+import type { ErrorBody, ServerFrame } from "../../src/protocol/frames.ts";
+import { api, AUTH, createThread, eventually, useMockUpstream } from "../helpers.ts";
 
 /** A browser-shaped WebSocket whose connection is an upgrade request to this Worker. */
 class WorkerWebSocket extends EventTarget {
@@ -141,5 +143,31 @@ describe("ThreadSocket (src/client/socket.ts)", () => {
     if (!(err instanceof ApiError)) return;
     expect(err.error.type).toBe("invalid_request_error");
     expect(err.error.param).toBe("input");
+    expect(err.status).toBe(400);
+  });
+
+  it("gives a refused turn the status the same refusal has over REST (413 for content too large, not 400)", async () => {
+    const thread = await createThread();
+    const input = "x".repeat(LIMITS.contentBytes + 1);
+    const rest = await api("POST", `/v1/threads/${thread.id}/turns`, { input });
+    expect(rest.status).toBe(413);
+    const { socket } = open(thread.id);
+    const err = await socket.send({ input }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    if (!(err instanceof ApiError)) return;
+    expect(err.error.type).toBe("request_too_large");
+    expect(err.status).toBe(413);
+  });
+
+  it("maps every error type the server sends to the HTTP status the server gives it", async () => {
+    const thrown = [new BadRequestError("b"), new AuthenticationError("a"), new NotFoundError("n"), new ConflictError("c", "thread_busy"),
+      new TooLargeError("t"), new RateLimitError("r"), new UpstreamError("u"), new Error("a bug"),
+      // The runtime's refusal of an overloaded object (src/stubs.ts), as the Worker answers it.
+      Object.assign(new Error("Durable Object is overloaded."), { overloaded: true })];
+    for (const err of thrown) {
+      const res = errorResponse(err);
+      const { error } = (await res.json()) as { error: ErrorBody };
+      expect([error.type, error.code, statusOf(error)]).toEqual([error.type, error.code, res.status]);
+    }
   });
 });

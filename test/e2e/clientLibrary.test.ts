@@ -164,6 +164,29 @@ describe("durable-threads/client in Node", () => {
     }
   });
 
+  it("cancels a turn mid-reply with cancel(): turn.cancelled arrives and the partial reply is kept as incomplete", async () => {
+    served.mock.reply = () => WORDS.join(" ");
+    served.mock.chunkDelayMs = 60;
+    const thread = await client.createThread();
+    const live = client.connect(thread.id, { WebSocket: WebSocket as never });
+    sockets.push(live);
+    const frames = collect(live);
+    await until("open", () => live.status === "open");
+    const turn = await live.send("count to forty, slowly");
+    await until("a few deltas", () => frames.filter((f) => f.type === "message.delta").length >= 3);
+    const cancelled = await within(30_000, "the cancel answer", live.cancel(turn.id));
+    expect(cancelled.id).toBe(turn.id);
+    const ended = await until("turn.cancelled", () => frames.find((f) => f.type === "turn.cancelled"));
+    expect(ended.type === "turn.cancelled" && ended.turn.id).toBe(turn.id);
+    expect(frames.find((f) => f.type === "turn.completed")).toBeUndefined();
+    const reply = (await client.listMessages(thread.id, { order: "desc", limit: 1 })).data[0]!;
+    expect(reply.role).toBe("assistant");
+    expect(reply.status).toBe("incomplete");
+    expect(String(reply.content).length).toBeGreaterThan(0);
+    expect(String(reply.content).length).toBeLessThan(WORDS.join(" ").length);
+    expect((await client.retrieveTurn(thread.id, turn.id)).status).toBe("cancelled");
+  });
+
   it("sends a turn asked for while disconnected once the socket is back, and creates it once", async () => {
     const proxy = await cuttableProxy(new URL(worker.url));
     try {

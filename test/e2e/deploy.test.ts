@@ -60,7 +60,7 @@ describe("npm run deploy", () => {
     const outdir = join(scratch, "out");
     const output = await wrangler(scratch, "deploy", "--dry-run", "--outdir", outdir);
     expect(output).toContain("--dry-run: exiting now.");
-    for (const binding of ["env.THREADS (ThreadObject)", "env.DIRECTORY (DirectoryObject)"]) expect(output).toContain(binding);
+    for (const binding of ["env.THREADS (ThreadObject)", "env.DIRECTORY (DirectoryObject)", "env.BOT_STATE (BotStateObject)"]) expect(output).toContain(binding);
     // The turn limit's period is the Retry-After a refused turn gets (src/thread/tenantLink.ts, TURN_LIMIT_PERIOD_S).
     expect(output).toMatch(/env\.TURN_LIMIT \(\d+ requests\/60s\)/);
     // What is uploaded: every module (source maps are not uploaded unless configured).

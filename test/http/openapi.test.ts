@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { errorResponse } from "../../src/errors.ts";
 import { OPERATIONS } from "../../src/http/openapiRoutes.ts";
 import { routeTable } from "../../src/index.ts";
 import { ThreadCreate, TurnCreate } from "../../src/protocol/schemas.ts";
@@ -81,6 +82,23 @@ describe("GET /openapi.json", () => {
     expect(doc.paths["/webhooks/telegram"].post.security).toEqual([]);
     expect(doc.paths["/v1/threads"].get.security).toBeUndefined();
     expect(doc.security).toEqual([{ apiKey: [] }]);
+  });
+
+  it("lists 503 on every route that reaches a Durable Object, and Retry-After on 429 and 503 as the Worker sends it", async () => {
+    const doc = await fetchDocument();
+    const reachesAnObject = OPERATIONS.filter((op) => !["Pass-through", "Meta"].includes(op.tag));
+    expect(reachesAnObject.map((op) => `${op.method} ${op.path}`)).toContain("post /webhooks/slack");
+    for (const op of reachesAnObject) {
+      expect(doc.paths[op.path][op.method].responses["503"], `${op.method} ${op.path}`).toEqual({ $ref: "#/components/responses/Error503" });
+    }
+    const e503 = doc.components.responses.Error503;
+    // The document's example is what the Worker answers for an overloaded object, header included.
+    const overloaded = errorResponse(Object.assign(new Error("Durable Object is overloaded."), { overloaded: true }));
+    expect(e503.content["application/json"].example).toEqual(await overloaded.json());
+    expect(overloaded.headers.get("retry-after")).not.toBeNull();
+    expect(e503.description).toContain("bot_update_not_stored");
+    for (const status of ["429", "503"]) expect(Object.keys(doc.components.responses[`Error${status}`].headers)).toEqual(["Retry-After"]);
+    expect(doc.components.responses.Error429.description).toContain("300 turns a minute per tenant");
   });
 
   it("answers what the document says about a real request: a thread's shape and a 404's", async () => {

@@ -1,12 +1,13 @@
 /** The per-tenant turn limit on the Workers Rate Limiting binding (vitest.config.ts runs this file with a limit of 3 a minute). */
 import { describe, expect, it } from "vitest";
 import { TEST_TURN_LIMIT } from "../turnLimit.ts";
-import { api, errorOf, uniqueId, useMockUpstream } from "../helpers.ts";
+import { api, connectSocket, errorOf, uniqueId, useMockUpstream } from "../helpers.ts";
 
-useMockUpstream();
+const mock = useMockUpstream();
 
 const ALICE = { Authorization: "Bearer sk-alice" };
 const BOB = { Authorization: "Bearer sk-bob" };
+const CAROL = { Authorization: "Bearer sk-carol" };
 
 /** Creates a thread as the tenant of these headers. */
 async function threadOf(headers: Record<string, string>): Promise<string> {
@@ -45,5 +46,45 @@ describe("turn rate limit", () => {
     expect((await turnsUntilRefused(await threadOf(ALICE), ALICE)).refused?.status).toBe(429);
     const b = await threadOf(BOB);
     expect((await api("POST", `/v1/threads/${b}/turns`, { input: "hello" }, BOB)).status).toBe(200);
+  });
+});
+
+describe("turn rate limit on the other ways to start a turn", () => {
+  it("refuses a WebSocket turn.create with an error frame rate_limit_exceeded for its request, storing nothing of it", async () => {
+    // The socket helper connects as the default ("local") tenant, which no other test here uses.
+    const id = (await api("POST", "/v1/threads", { id: uniqueId("limited-ws") })).body.id as string;
+    const socket = await connectSocket(id);
+    let refused: any = null;
+    let accepted = 0;
+    for (let i = 0; i < 2 * TEST_TURN_LIMIT + 1 && !refused; i++) {
+      socket.send({ type: "turn.create", request_id: `r${i}`, input: `turn ${i}` });
+      const answer = await socket.waitFor((f) => f.request_id === `r${i}` && (f.type === "turn.accepted" || f.type === "error"));
+      if (answer.type === "error") refused = answer;
+      else accepted++;
+    }
+    expect(refused?.error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
+    expect(accepted).toBeGreaterThanOrEqual(1);
+    // The accepted turns end; the refused one left no message behind (each accepted turn: a user message and a reply).
+    await socket.waitFor(() => socket.frames.filter((f) => f.type === "turn.completed").length === accepted);
+    expect((await api("GET", `/v1/threads/${id}`)).body.message_count).toBe(2 * accepted);
+    socket.ws.close();
+  });
+
+  it("answers POST /v1/responses with 429 and Retry-After once the tenant's turns are used up, without calling the upstream", async () => {
+    const statuses: number[] = [];
+    let refused = null;
+    for (let i = 0; i < 2 * TEST_TURN_LIMIT + 1 && !refused; i++) {
+      const before = mock.chatRequests().length;
+      const r = await api("POST", "/v1/responses", { input: `response ${i}` }, CAROL);
+      statuses.push(r.status);
+      if (r.status === 429) {
+        refused = r;
+        expect(mock.chatRequests().length).toBe(before);
+      }
+    }
+    expect(refused?.status).toBe(429);
+    expect(errorOf(refused!)).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
+    expect(Number(refused!.headers.get("retry-after"))).toBe(60);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
   });
 });

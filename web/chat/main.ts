@@ -5,6 +5,8 @@ import { Transcript } from "./transcript.ts";
 
 const KEY_STORAGE = "durable-threads.apiKey";
 const PAGE = 50;
+/** A focused tab re-reads the thread list at most this often (other tabs' and clients' changes show up then). */
+const FOCUS_RELIST_MS = 30_000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = $<HTMLTextAreaElement>("message");
@@ -17,7 +19,7 @@ const connection = $<HTMLSpanElement>("connection");
 
 const client = new DurableThreads({ baseUrl: location.origin, apiKey: localStorage.getItem(KEY_STORAGE) ?? undefined });
 const transcript = new Transcript($("messages"), $("transcript"), (_turnId, text) => void sendTurn(text));
-const threads = new ThreadList($("thread-list"), client, { open: (id) => void openThread(id), rename: renameThread, remove: deleteThread });
+const threads = new ThreadList($("thread-list"), $<HTMLButtonElement>("more-threads"), client, { open: (id) => void openThread(id), rename: renameThread, remove: deleteThread });
 
 let threadId: string | null = null;
 let socket: ThreadSocket | null = null;
@@ -117,15 +119,16 @@ function onFrame(frame: ServerFrame): void {
     case "turn.cancelled":
       activeTurns.delete(frame.turn.id);
       if (frame.type !== "turn.completed") transcript.markTurn(frame.turn);
-      void threads.refresh(threadId).catch(() => {});
+      // The thread had activity: its entry moves first, as the listing orders it (no re-list).
+      if (thread) threads.touch(thread, threadId);
       break;
     case "thread.updated":
       showThread(frame.thread);
-      void threads.refresh(threadId).catch(() => {});
+      threads.touch(frame.thread, threadId);
       break;
     case "thread.deleted":
       showNotice("This thread was deleted.");
-      void threads.refresh(null).catch(() => {});
+      threads.forget(frame.thread_id, null);
       break;
     case "error":
       showNotice(frame.error.message);
@@ -247,6 +250,7 @@ keyForm.addEventListener("submit", (e) => {
 addEventListener("offline", () => socket?.reconnect());
 addEventListener("online", () => socket?.reconnect());
 addEventListener("popstate", () => void openThread(new URLSearchParams(location.search).get("thread"), false));
-addEventListener("focus", () => void threads.refresh(threadId).catch(() => {}));
+addEventListener("focus", () => void threads.refreshIfStale(threadId, FOCUS_RELIST_MS).catch(() => {}));
+$("more-threads").addEventListener("click", () => void threads.loadMore(threadId).catch(fail));
 
 void boot();

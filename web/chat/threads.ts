@@ -12,21 +12,69 @@ export interface ThreadListHandlers {
   remove(thread: Thread): void;
 }
 
-/** Renders the list from one page of GET /v1/threads (the newest 50). */
+/** Threads per page of the list (the newest first; "More threads" pages on with `after`). */
+const PAGE = 50;
+
+/**
+ * Renders the list from pages of GET /v1/threads. Listing costs a read of
+ * every directory shard and then of each listed thread, so it is re-read only
+ * when asked (the page's own create, rename, delete, and a throttled focus);
+ * the open thread's entry is kept current from its socket's events instead.
+ */
 export class ThreadList {
   threads: Thread[] = [];
+  private hasMore = false;
+  private lastListedAt = 0;
 
-  constructor(private readonly list: HTMLElement, private readonly rest: RestClient, private readonly handlers: ThreadListHandlers) {}
+  constructor(
+    private readonly list: HTMLElement,
+    private readonly more: HTMLButtonElement,
+    private readonly rest: RestClient,
+    private readonly handlers: ThreadListHandlers,
+  ) {}
 
   /** Fetches the newest page and redraws. */
   async refresh(currentId: string | null): Promise<void> {
-    this.threads = (await this.rest.listThreads({ limit: 50 })).data;
+    this.lastListedAt = Date.now();
+    const page = await this.rest.listThreads({ limit: PAGE });
+    this.threads = page.data;
+    this.hasMore = page.has_more;
+    this.render(currentId);
+  }
+
+  /** Refreshes unless the list was read less than minIntervalMs ago (for focus, which can fire often). */
+  async refreshIfStale(currentId: string | null, minIntervalMs: number): Promise<void> {
+    if (Date.now() - this.lastListedAt < minIntervalMs) return;
+    await this.refresh(currentId);
+  }
+
+  /** Appends the next page, after the last thread shown. */
+  async loadMore(currentId: string | null): Promise<void> {
+    const last = this.threads.at(-1);
+    if (!last) return this.refresh(currentId);
+    const page = await this.rest.listThreads({ limit: PAGE, after: last.id });
+    const known = new Set(this.threads.map((t) => t.id));
+    this.threads.push(...page.data.filter((t) => !known.has(t.id)));
+    this.hasMore = page.has_more;
+    this.render(currentId);
+  }
+
+  /** Puts a thread that just had activity (or was changed) first, without asking the server. */
+  touch(thread: Thread, currentId: string | null): void {
+    this.threads = [thread, ...this.threads.filter((t) => t.id !== thread.id)];
+    this.render(currentId);
+  }
+
+  /** Drops a deleted thread from the list, without asking the server. */
+  forget(id: string, currentId: string | null): void {
+    this.threads = this.threads.filter((t) => t.id !== id);
     this.render(currentId);
   }
 
   /** Redraws from what is known, marking the open thread. */
   render(currentId: string | null): void {
     this.list.replaceChildren(...this.threads.map((t) => this.item(t, t.id === currentId)));
+    this.more.hidden = !this.hasMore;
   }
 
   private item(thread: Thread, current: boolean): HTMLElement {
