@@ -115,9 +115,7 @@ export class BotSession {
     } catch (err) {
       // Refused input (too long for the model, over a size limit): the chat is told why, nothing is written.
       if (!(err instanceof ApiError)) throw err;
-      this.deliveries = this.deliveries.then(async () => notify(await this.target(pending), msg.threadId, `Sorry, I could not take that message: ${err.message}`))
-        .catch((e: unknown) => console.error(`bot notice to ${msg.threadId} failed`, e));
-      host.waitUntil(this.deliveries);
+      this.say(pending, msg.threadId, `Sorry, I could not take that message: ${err.message}`);
       return { accepted: false };
     }
     pending.turn = turn;
@@ -129,10 +127,23 @@ export class BotSession {
     return { accepted: true };
   }
 
-  /** `/new`: the thread is deleted (its ID starts empty next time) and the chat is told so. */
+  /**
+   * `/new`: the thread is deleted (its ID starts empty next time) and the chat
+   * is told so after the webhook has answered, on the delivery chain like a
+   * reply: a platform call (with its 429 waits) never holds up Slack's or
+   * Discord's 3 seconds, and a Discord interaction is answered before its
+   * original message is edited.
+   */
   async reset(platform: Platform, threadId: string, interactionToken?: string): Promise<void> {
     if (this.host.thread()) await this.host.wipe();
-    await notify(await this.target({ platform, interactionToken, receivedAt: Date.now() }), threadId, NEW_SESSION_NOTICE);
+    this.say({ platform, interactionToken, receivedAt: Date.now() }, threadId, NEW_SESSION_NOTICE);
+  }
+
+  /** Queues a short text to the chat behind the replies already owed. */
+  private say(p: Pick<Pending, "platform" | "interactionToken" | "receivedAt">, threadId: string, text: string): void {
+    this.deliveries = this.deliveries.then(async () => notify(await this.target(p), threadId, text))
+      .catch((e: unknown) => console.error(`bot notice to ${threadId} failed`, e));
+    this.host.waitUntil(this.deliveries);
   }
 
   /**

@@ -50,6 +50,8 @@ export class MockDiscord {
   readonly calls: DiscordCall[] = [];
   readonly answers: InteractionAnswer[] = [];
   private readonly limited: { retryAfter: number }[] = [];
+  /** Interaction tokens whose webhook response Discord has received (only then does `@original` exist). */
+  private readonly acknowledged = new Set<string>();
   readonly applicationId: string;
   readonly botToken: string;
 
@@ -61,6 +63,16 @@ export class MockDiscord {
   /** The next interaction-webhook call is answered 429 with `retry_after` seconds. */
   rateLimitNext(retryAfter: number): void {
     this.limited.push({ retryAfter });
+  }
+
+  /**
+   * Discord received the interaction's webhook response (the test client
+   * stands in for Discord): from now on its original message exists. A type-4
+   * response is that message's content.
+   */
+  acknowledge(token: string, response: { type?: number; data?: { content?: string } }): void {
+    this.acknowledged.add(token);
+    if (response.type === 4) this.answers.push({ id: discordId(), token, content: response.data?.content ?? "", original: true });
   }
 
   /** What the user sees in answer to one interaction, oldest first. */
@@ -91,6 +103,8 @@ export class MockDiscord {
   };
 
   private interactionMessage(method: string, token: string, which: string | undefined, body: any): Response {
+    // Before Discord has the interaction's response there is no original message to edit.
+    if (which === "@original" && !this.acknowledged.has(token)) return json({ message: "Unknown Webhook", code: 10015 }, 404);
     if (method === "PATCH" && which === "@original") {
       let a = this.answers.find((x) => x.token === token && x.original);
       if (!a) this.answers.push((a = { id: discordId(), token, content: "", original: true }));

@@ -145,7 +145,11 @@ describe("POST /webhooks/slack", () => {
     await replies(dm, 1, "echo(2): Remember 7.");
     const form = new URLSearchParams({ token: "t", team_id: SLACK_BOT.team_id, channel_id: dm, channel_name: "directmessage", user_id: USER,
       user_name: "ada", command: "/new", text: "", response_url: `${world.platformOrigin}/commands/1`, trigger_id: "13345224609.738474920.8088930838d88f008e0" }).toString();
+    // A 429 on the confirmation must not hold the command's answer past Slack's 3 seconds.
+    slack.rateLimitNext("chat.postMessage", 4);
+    const started = Date.now();
     expect((await post(form, "application/x-www-form-urlencoded")).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(3_000);
     await replies(dm, 2, /new conversation/i);
     expect((await api("GET", `/v1/threads/slack:${dm}:`)).status).toBe(404);
     expect((await postEvent(directMessage(dm, "Which number?"))).status).toBe(200);
