@@ -16,7 +16,7 @@ import type { ThreadParts } from "../thread/parts.ts";
 import type { TurnCalls } from "../thread/turnCalls.ts";
 import { adapterFor } from "./adapters.ts";
 import { Platform, sessionSettings } from "./config.ts";
-import { deliver, DeltaQueue, NEW_SESSION_NOTICE, notify, type ReplyTarget, type TurnEnd } from "./delivery.ts";
+import { deliver, DeltaQueue, GREETING, NEW_ELSEWHERE_NOTICE, NEW_SESSION_NOTICE, notify, withRetryAfter, type ReplyTarget, type TurnEnd } from "./delivery.ts";
 import { interactionTarget, INTERACTION_TOKEN_TTL_MS } from "./discordInteraction.ts";
 import { ApiError } from "../errors.ts";
 
@@ -32,6 +32,23 @@ export const InboundMessage = z.object({
   interactionToken: z.string().optional(),
 });
 export type InboundMessage = z.infer<typeof InboundMessage>;
+
+/**
+ * A slash command, as the webhook parsed it: `new` ends this session, `start`
+ * (Telegram's first message to a bot) greets, and `new-elsewhere` is `/new`
+ * in a Slack channel, whose conversations are threads a command cannot name.
+ */
+export const BotCommand = z.object({
+  platform: Platform,
+  threadId: z.string(),
+  command: z.enum(["new", "start", "new-elsewhere"]),
+  /** The command's platform message or interaction ID, the same for every redelivery; none where the platform never redelivers. */
+  commandId: z.string().min(1).optional(),
+  /** The user who sent it (Slack: an ephemeral answer is shown to them only). */
+  userId: z.string(),
+  interactionToken: z.string().optional(),
+});
+export type BotCommand = z.infer<typeof BotCommand>;
 
 /** What the thread object lends the bot session. */
 export interface BotHost {
@@ -62,6 +79,9 @@ interface Pending {
 /** While a reply is being delivered, the object's alarm comes at least this often, so a restart is noticed. */
 const HEARTBEAT_MS = 15_000;
 const PENDING = "bot:delivery:";
+/** A `/new` already carried out, by command ID: kept as long as platforms redeliver (a day). */
+const RESET = "bot:reset:";
+const RESET_MARK_TTL_MS = 24 * 3600 * 1000;
 
 /** The bot session of a thread object, built from the parts it already has. */
 export function botSessionFor(p: ThreadParts, turnCalls: TurnCalls): BotSession {
@@ -128,21 +148,41 @@ export class BotSession {
   }
 
   /**
-   * `/new`: the thread is deleted (its ID starts empty next time) and the chat
-   * is told so after the webhook has answered, on the delivery chain like a
-   * reply: a platform call (with its 429 waits) never holds up Slack's or
-   * Discord's 3 seconds, and a Discord interaction is answered before its
-   * original message is edited.
+   * A slash command. Its answer goes out after the webhook has answered, on
+   * the delivery chain like a reply: a platform call (with its 429 waits) never
+   * holds up Slack's or Discord's 3 seconds, and a Discord interaction is
+   * answered before its original message is edited.
    */
-  async reset(platform: Platform, threadId: string, interactionToken?: string): Promise<void> {
+  async command(cmd: BotCommand): Promise<void> {
+    const p = { platform: cmd.platform, interactionToken: cmd.interactionToken, receivedAt: Date.now() };
+    if (cmd.command === "start") return this.say(p, cmd.threadId, GREETING);
+    if (cmd.command === "new-elsewhere") {
+      // Slack shows an ephemeral message to the command's user only.
+      return this.queue(cmd.threadId, async () => {
+        const slack = await adapterFor(this.host.env, "slack");
+        await withRetryAfter(() => slack.postEphemeral!(cmd.threadId, cmd.userId, NEW_ELSEWHERE_NOTICE));
+      });
+    }
+    // `/new`: the thread is deleted (its ID starts empty next time). A redelivered `/new`
+    // (Chat SDK does not dedupe slash commands) finds its mark and changes nothing.
+    const mark = cmd.commandId ? `${RESET}${cmd.commandId}` : null;
+    if (mark && (await this.host.storage.get(mark)) !== undefined) return;
     if (this.host.thread()) await this.host.wipe();
-    this.say({ platform, interactionToken, receivedAt: Date.now() }, threadId, NEW_SESSION_NOTICE);
+    if (mark) {
+      // The wipe emptied storage: the mark outlives it, and the alarm drops it after a day.
+      await this.host.storage.put(mark, Date.now());
+      if ((await this.host.storage.getAlarm()) === null) await this.host.storage.setAlarm(Date.now() + RESET_MARK_TTL_MS);
+    }
+    this.say(p, cmd.threadId, NEW_SESSION_NOTICE);
   }
 
   /** Queues a short text to the chat behind the replies already owed. */
   private say(p: Pick<Pending, "platform" | "interactionToken" | "receivedAt">, threadId: string, text: string): void {
-    this.deliveries = this.deliveries.then(async () => notify(await this.target(p), threadId, text))
-      .catch((e: unknown) => console.error(`bot notice to ${threadId} failed`, e));
+    this.queue(threadId, async () => notify(await this.target(p), threadId, text));
+  }
+
+  private queue(threadId: string, send: () => Promise<void>): void {
+    this.deliveries = this.deliveries.then(send).catch((e: unknown) => console.error(`bot notice to ${threadId} failed`, e));
     this.host.waitUntil(this.deliveries);
   }
 
@@ -152,6 +192,12 @@ export class BotSession {
    * short notice if the turn itself was lost.
    */
   async resume(): Promise<void> {
+    const marks = await this.host.storage.list<number>({ prefix: RESET });
+    const old = [...marks].filter(([, at]) => Date.now() - at >= RESET_MARK_TTL_MS).map(([k]) => k);
+    if (old.length) await this.host.storage.delete(old);
+    if (marks.size > old.length && !this.host.thread() && (await this.host.storage.getAlarm()) === null) {
+      await this.host.storage.setAlarm(Math.min(...[...marks.values()].filter((at) => Date.now() - at < RESET_MARK_TTL_MS)) + RESET_MARK_TTL_MS);
+    }
     const pending = await this.host.storage.list<Pending>({ prefix: PENDING });
     let running = false;
     for (const p of pending.values()) {

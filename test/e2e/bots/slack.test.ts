@@ -156,6 +156,21 @@ describe("POST /webhooks/slack", () => {
     await replies(dm, 3, "echo(2): Which number?");
   });
 
+  it("answers /new in a channel with an ephemeral note that it resets DMs, leaving the channel's threads alone", async () => {
+    const channel = nextChannel("C");
+    const root = slackTs();
+    expect((await postEvent(mention(channel, "Remember 7.", root))).status).toBe(200);
+    await replies(channel, 1, /^echo\(2\): .*Remember 7\.$/, root);
+    const form = new URLSearchParams({ token: "t", team_id: SLACK_BOT.team_id, channel_id: channel, channel_name: "general", user_id: USER,
+      user_name: "ada", command: "/new", text: "", response_url: `${world.platformOrigin}/commands/2`, trigger_id: "13345224609.738474920.8088930838d88f008e1" }).toString();
+    expect((await post(form, "application/x-www-form-urlencoded")).status).toBe(200);
+    const note = await eventually("the ephemeral note", () => slack.ephemerals.find((e) => e.channel === channel) ?? null);
+    expect(note.user).toBe(USER);
+    expect(note.text).toMatch(/direct message/i);
+    expect(slack.channel(channel)).toHaveLength(1);
+    expect((await api("GET", `/v1/threads/slack:${channel}:${root}/messages`)).body.data).toHaveLength(2);
+  });
+
   it("shows a slow reply as it grows: posted in the thread, then edited (chat.update) to the whole text", async () => {
     const channel = nextChannel("C");
     const root = slackTs();
