@@ -85,7 +85,7 @@ const RESET_MARK_TTL_MS = 24 * 3600 * 1000;
 
 /** The bot session of a thread object, built from the parts it already has. */
 export function botSessionFor(p: ThreadParts, turnCalls: TurnCalls): BotSession {
-  return new BotSession({
+  const session = new BotSession({
     env: p.env, storage: p.ctx.storage, store: p.store, events: p.events, turns: p.turns,
     thread: () => p.life.thread(),
     createThread: async (tenant, id, body) => {
@@ -96,6 +96,10 @@ export function botSessionFor(p: ThreadParts, turnCalls: TurnCalls): BotSession 
     wipe: () => p.life.wipe(),
     waitUntil: (promise) => p.ctx.waitUntil(promise),
   });
+  // A turn's end moves the alarm (retention); while its reply is still being delivered the
+  // heartbeat stays, and an expired thread is not deleted under the reply.
+  p.retention.heldUntil = () => session.owed() ? Date.now() + HEARTBEAT_MS : null;
+  return session;
 }
 
 export class BotSession {
@@ -105,6 +109,11 @@ export class BotSession {
   private readonly active = new Set<number>();
 
   constructor(private readonly host: BotHost) {}
+
+  /** True while this instance is delivering a reply or a restart's owed reply (resume() picks those up). */
+  owed(): boolean {
+    return this.active.size > 0;
+  }
 
   /**
    * Takes a platform message: the first time its ID is seen, writes it as a

@@ -251,9 +251,10 @@ export class ThreadObject extends DurableObject<Env> {
 
   /** Prunes the resume buffer and idempotency keys, and deletes the thread once it has expired. */
   override async alarm(): Promise<void> {
-    await this.p.retention.alarm();
-    // Replies a restart cut off are sent (or a short notice is) from here.
+    // Replies a restart cut off are sent (or a short notice is) from here, first: while they
+    // are owed, retention keeps the heartbeat and does not delete an expired thread.
     await this.bots.resume();
+    await this.p.retention.alarm();
   }
 }
 
