@@ -31,6 +31,7 @@ export const PLATFORM_STYLE: Record<Platform, { limit: number; measure: (s: stri
 export const APOLOGY = "Sorry, I could not answer that just now. Please try again in a moment.";
 export const INTERRUPTED_NOTICE = "Sorry, I was restarted while answering your last message and lost my reply. Please send it again.";
 export const NEW_SESSION_NOTICE = "Started a new conversation: I have forgotten everything before this.";
+export const RATE_LIMITED_NOTICE = "Too many messages right now: I did not take that one. Please try again in a minute.";
 export const GREETING = "Hello! Send me a message and I will answer. I remember our conversation; /new starts a fresh one.";
 export const NEW_ELSEWHERE_NOTICE = "/new starts a new conversation in a direct message with me. In a channel, each thread is its own conversation and ends after a while of silence.";
 

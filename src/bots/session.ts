@@ -16,9 +16,9 @@ import type { ThreadParts } from "../thread/parts.ts";
 import type { TurnCalls } from "../thread/turnCalls.ts";
 import { adapterFor } from "./adapters.ts";
 import { Platform, sessionSettings } from "./config.ts";
-import { deliver, DeltaQueue, GREETING, NEW_ELSEWHERE_NOTICE, NEW_SESSION_NOTICE, notify, withRetryAfter, type ReplyTarget, type TurnEnd } from "./delivery.ts";
+import { deliver, DeltaQueue, GREETING, NEW_ELSEWHERE_NOTICE, NEW_SESSION_NOTICE, RATE_LIMITED_NOTICE, notify, withRetryAfter, type ReplyTarget, type TurnEnd } from "./delivery.ts";
 import { interactionTarget, INTERACTION_TOKEN_TTL_MS } from "./discordInteraction.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, RateLimitError } from "../errors.ts";
 
 /** A platform message on its way into a thread, as the webhook parsed it. */
 export const InboundMessage = z.object({
@@ -60,6 +60,8 @@ export interface BotHost {
   thread(): ThreadRow | null;
   /** Creates this object's thread (it has none). */
   createThread(tenant: string, id: string, body: ThreadCreate): Promise<void>;
+  /** Takes one turn from the tenant's turn rate limit (TURN_LIMIT), or throws RateLimitError. */
+  admit(tenant: string): Promise<void>;
   /** Starts a turn recorded under the idempotency key; answers its seq. */
   startTurn(body: TurnCreate, idem: IdempotencyKey): { turn: number };
   /** Deletes the thread and its storage (as DELETE /v1/threads/{id}). */
@@ -92,6 +94,7 @@ export function botSessionFor(p: ThreadParts, turnCalls: TurnCalls): BotSession 
       p.life.insertThread(tenant, id, body, undefined, false);
       await p.retention.afterActivity(true);
     },
+    admit: (tenant) => p.admit(tenant),
     startTurn: (body, idem) => turnCalls.start(body, idem),
     wipe: () => p.life.wipe(),
     waitUntil: (promise) => p.ctx.waitUntil(promise),
@@ -127,8 +130,18 @@ export class BotSession {
     if (seen()) return { accepted: false };
     // Replies a restart left owed go out before this message's.
     await this.resume();
+    const s = sessionSettings(host.env);
+    const pending: Pending = { platform: msg.platform, threadId: msg.threadId, turn: 0, interactionToken: msg.interactionToken, receivedAt: Date.now() };
+    try {
+      // A bot turn counts against its tenant's limit like any other; before anything is written.
+      await host.admit(s.tenant);
+    } catch (err) {
+      if (!(err instanceof RateLimitError)) throw err;
+      // Answered 200, not 429/503: a platform would only redeliver it into the same limit.
+      this.say(pending, msg.threadId, RATE_LIMITED_NOTICE);
+      return { accepted: false };
+    }
     if (!host.thread()) {
-      const s = sessionSettings(host.env);
       await host.createThread(s.tenant, msg.threadId, {
         model: s.model, instructions: s.instructions, metadata: { platform: msg.platform },
         expires_after: { anchor: "last_active_at", seconds: s.idleSeconds },
@@ -137,7 +150,6 @@ export class BotSession {
     // Looked up again after the awaits above, and the turn starts synchronously after it:
     // two deliveries of one message arriving together still make one turn.
     if (seen()) return { accepted: false };
-    const pending: Pending = { platform: msg.platform, threadId: msg.threadId, turn: 0, interactionToken: msg.interactionToken, receivedAt: Date.now() };
     let turn: number;
     try {
       turn = host.startTurn({ input: [{ role: "user", content: msg.text, metadata: { author: msg.author.slice(0, 512) } }] }, idem).turn;
