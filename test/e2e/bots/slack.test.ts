@@ -110,11 +110,14 @@ describe("POST /webhooks/slack", () => {
     const root = slackTs();
     const body = JSON.stringify(mention(channel, "hello", root));
     const before = upstream.mock.requests.length;
+    // Refused before Chat SDK initialises: not even its auth.test is called.
+    const slackCalls = slack.calls.length;
     expect((await post(body, "application/json", slackSignature("not-the-secret", body))).status).toBe(401);
     expect((await post(body, "application/json", slackSignature(SIGNING_SECRET, body, Math.floor(Date.now() / 1000) - 6 * 60))).status).toBe(401);
     expect((await post(body, "application/json", {})).status).toBe(401);
     await quietFor(1500);
     expect(upstream.mock.requests.length).toBe(before);
+    expect(slack.calls.length).toBe(slackCalls);
     expect(slack.channel(channel)).toHaveLength(0);
     expect((await api("GET", `/v1/threads/slack:${channel}:${root}`)).status).toBe(404);
   });
