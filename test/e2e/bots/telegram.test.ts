@@ -183,12 +183,23 @@ describe("POST /webhooks/telegram", () => {
     const started = Date.now();
     const res = await deliver(update(chat, "Take your time."));
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    const answered = Date.now();
+    expect(answered - started).toBeLessThan(3_000);
+    // Structurally, nothing of the reply rides on the request's waitUntil (cut 30 s after the
+    // response): the webhook awaits every handler it was lent before answering, and the reply
+    // is sent by the thread's object. The response came first, before any of the reply.
+    const ofChat = () => telegram.calls.filter((c) => c.body?.chat_id == chat);
+    expect(ofChat().filter((c) => c.method !== "sendChatAction")).toEqual([]);
     const texts = await eventually("the slow reply", () => (telegram.chat(chat).length ? telegram.chat(chat).map((m) => m.text) : null), 90_000, 500);
     expect(Date.now() - started).toBeGreaterThan(30_000);
     expect(texts).toEqual(["Slow and steady"]);
-    const drafts = telegram.calls.filter((c) => c.method.endsWith("Draft") && c.body.chat_id == chat);
+    const drafts = ofChat().filter((c) => c.method.endsWith("Draft"));
     expect(drafts.length).toBeGreaterThan(1);
+    // "typing…" is kept up (Telegram shows it 5 s) while the first token is 5.5 s away: sent again
+    // by the thread's object seconds after the webhook answered, not only once at webhook time.
+    const typing = ofChat().filter((c) => c.method === "sendChatAction" && c.at < drafts[0]!.at);
+    expect(typing.length).toBeGreaterThanOrEqual(2);
+    expect(typing.some((c) => c.at > answered + 2_000)).toBe(true);
   }, 120_000);
 
   it("ignores a group message that neither mentions nor replies to the bot, and answers one that does", async () => {
