@@ -24,8 +24,8 @@ export const PLATFORM_STYLE: Record<Platform, { limit: number; measure: (s: stri
   // Slack truncates a message's text at 40,000 characters; a markdown block takes 12,000.
   slack: { limit: 12_000, measure: (s) => s.length, live: true },
   // Discord: message content is at most 2,000 characters. A slash command's deferred
-  // response already shows "<bot> is thinking…" until the answer replaces it.
-  discord: { limit: 2_000, measure: (s) => s.length, live: false },
+  // response shows "<bot> is thinking…" until the first text replaces it; then it is edited.
+  discord: { limit: 2_000, measure: (s) => s.length, live: true },
 };
 
 export const APOLOGY = "Sorry, I could not answer that just now. Please try again in a moment.";

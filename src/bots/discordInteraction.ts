@@ -41,6 +41,8 @@ function textOf(message: AdapterPostableMessage): string {
 export function interactionTarget(env: BotEnv, token: string): ReplyTarget {
   const base = `${(env.DISCORD_API_URL || "https://discord.com/api/v10").replace(/\/+$/, "")}/webhooks/${env.DISCORD_APPLICATION_ID}/${token}`;
   let answered = false;
+  /** The ID of the message that replaced the deferred response: edited as `@original`. */
+  let originalId: string | null = null;
   const send = async (path: string, method: string, threadId: string, message: AdapterPostableMessage): Promise<RawMessage<unknown>> => {
     let res: Response;
     let body: { id?: string; retry_after?: number; code?: number };
@@ -60,10 +62,11 @@ export function interactionTarget(env: BotEnv, token: string): ReplyTarget {
     async postMessage(threadId, message) {
       const first = !answered;
       const sent = await send(first ? "/messages/@original" : "?wait=true", first ? "PATCH" : "POST", threadId, message);
+      if (first) originalId = sent.id;
       answered = true;
       return sent;
     },
-    editMessage: (threadId, messageId, message) => send(`/messages/${messageId}`, "PATCH", threadId, message),
+    editMessage: (threadId, messageId, message) => send(`/messages/${messageId === originalId ? "@original" : messageId}`, "PATCH", threadId, message),
     startTyping: async () => {},
   };
 }

@@ -12,6 +12,8 @@ export interface DiscordCall {
   path: string;
   body: any;
   at: number;
+  /** True for a call answered 429. */
+  limited?: boolean;
 }
 
 export interface InteractionAnswer {
@@ -91,6 +93,7 @@ export class MockDiscord {
     if (hook) {
       if (hook[1] !== this.applicationId) return json({ message: "Unknown Webhook", code: 10015 }, 404);
       const limit = this.limited.shift();
+      if (limit) this.calls.at(-1)!.limited = true;
       if (limit) return json({ message: "You are being rate limited.", retry_after: limit.retryAfter, global: false }, 429, { "retry-after": String(Math.ceil(limit.retryAfter)) });
       return this.interactionMessage(req.method, hook[2]!, hook[3], body);
     }
