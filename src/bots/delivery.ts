@@ -24,13 +24,16 @@ export const PLATFORM_STYLE: Record<Platform, { limit: number; measure: (s: stri
   // Slack truncates a message's text at 40,000 characters; a markdown block takes 12,000.
   slack: { limit: 12_000, measure: (s) => s.length, live: true },
   // Discord: message content is at most 2,000 characters. A slash command's deferred
-  // response already shows "<bot> is thinking…" until the answer replaces it.
-  discord: { limit: 2_000, measure: (s) => s.length, live: false },
+  // response shows "<bot> is thinking…" until the first text replaces it; then it is edited.
+  discord: { limit: 2_000, measure: (s) => s.length, live: true },
 };
 
 export const APOLOGY = "Sorry, I could not answer that just now. Please try again in a moment.";
 export const INTERRUPTED_NOTICE = "Sorry, I was restarted while answering your last message and lost my reply. Please send it again.";
 export const NEW_SESSION_NOTICE = "Started a new conversation: I have forgotten everything before this.";
+export const RATE_LIMITED_NOTICE = "Too many messages right now: I did not take that one. Please try again in a minute.";
+export const GREETING = "Hello! Send me a message and I will answer. I remember our conversation; /new starts a fresh one.";
+export const NEW_ELSEWHERE_NOTICE = "/new starts a new conversation in a direct message with me. In a channel, each thread is its own conversation and ends after a while of silence.";
 
 /**
  * Calls the platform, and after a 429 waits the retry_after it named (Chat SDK

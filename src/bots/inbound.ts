@@ -5,6 +5,7 @@ import { threadStub } from "../http/context.ts";
 import { unwrap } from "../errors.ts";
 import { adapterFor } from "./adapters.ts";
 import { sessionSettings, type Platform } from "./config.ts";
+import type { BotCommand } from "./session.ts";
 import type { DurableObjectState } from "./state.ts";
 
 /** The Discord interaction behind a slash command event (id and token), if it is one. */
@@ -13,14 +14,10 @@ function interactionOf(event: SlashCommandEvent): { id: string; token: string } 
   return event.adapter.name === "discord" && typeof raw?.id === "string" && typeof raw.token === "string" ? { id: raw.id, token: raw.token } : null;
 }
 
-/**
- * The session a slash command ends. Telegram gives the chat's thread; Slack
- * gives the channel, whose top-level DM conversation is the thread
- * `slack:{channel}:` (a channel's conversations are its threads, each its own
- * session, which a command cannot name).
- */
-function sessionOfCommand(platform: Platform, channelId: string): string {
-  return platform === "slack" ? `${channelId}:` : channelId;
+/** Chat SDK's ID of a Telegram message (`{chat_id}:{message_id}`), as receive() keys it. */
+function telegramMessageId(raw: unknown): string | undefined {
+  const m = raw as { message_id?: unknown; chat?: { id?: unknown } } | null;
+  return typeof m?.message_id === "number" && m.chat?.id !== undefined ? `${String(m.chat.id)}:${m.message_id}` : undefined;
 }
 
 /** Chat SDK's dedupe keys outlive every platform's redelivery window (Telegram retries for hours, Slack for minutes). */
@@ -59,14 +56,30 @@ export async function chatFor(env: Env, platform: Platform, state: DurableObject
     if (platform === "slack") await thread.subscribe();
   });
   chat.onSubscribedMessage(forward);
-  chat.onSlashCommand("/new", async (event) => {
-    const threadId = sessionOfCommand(platform, event.channel.id);
-    const stub = threadStub(env, sessionSettings(env).tenant, threadId);
-    unwrap(await stub.botReset(platform, threadId, interactionOf(event)?.token));
+  // Every command comes here (Chat SDK runs a handler without names for all of them).
+  chat.onSlashCommand(async (event) => {
+    const command = event.command.toLowerCase();
+    if (command === "/ask") return ask(event);
+    if (command === "/new" || (command === "/start" && platform === "telegram")) return runCommand(event, command);
+    if (platform === "telegram") return commandAsMessage(event);
   });
+  const runCommand = async (event: SlashCommandEvent, command: "/new" | "/start") => {
+    const raw = event.raw as Record<string, unknown> | null;
+    let threadId = event.channel.id;
+    let kind: BotCommand["command"] = command === "/start" ? "start" : "new";
+    if (platform === "slack") {
+      // Slack gives the channel: a DM is the one conversation `slack:{D…}:`; a channel's
+      // conversations are its threads, which a command cannot name.
+      threadId = `${event.channel.id}:`;
+      if (!/^slack:D/.test(threadId)) kind = "new-elsewhere";
+    }
+    const commandId = platform === "telegram" ? telegramMessageId(raw) : platform === "discord" ? interactionOf(event)?.id : undefined;
+    const stub = threadStub(env, sessionSettings(env).tenant, threadId);
+    unwrap(await stub.botCommand({ platform, threadId, command: kind, commandId, userId: event.user.userId, interactionToken: interactionOf(event)?.token }));
+  };
   // Discord's HTTP interactions carry no plain messages (those need a Gateway connection,
   // which a Worker does not keep): there, one talks to the bot with /ask.
-  chat.onSlashCommand("/ask", async (event) => {
+  const ask = async (event: SlashCommandEvent) => {
     const interaction = interactionOf(event);
     const text = event.text.trim();
     if (platform !== "discord" || !interaction || !text) return;
@@ -74,6 +87,18 @@ export async function chatFor(env: Env, platform: Platform, state: DurableObject
     // The interaction ID is the message ID: Discord never sends two interactions with one ID.
     unwrap(await stub.botMessage({ platform, threadId: event.channel.id, messageId: `interaction:${interaction.id}`, text,
       author: event.user.userName ?? "", interactionToken: interaction.token }));
-  });
+  };
+  // A Telegram command the bot does not know (`/help`, `/settings`, a typo) is an ordinary
+  // message: in a private chat, or in a group when addressed to the bot (`/cmd@bot`).
+  const commandAsMessage = async (event: SlashCommandEvent) => {
+    const raw = event.raw as { text?: string; chat?: { type?: string } } | null;
+    const text = raw?.text?.trim();
+    const id = telegramMessageId(raw);
+    if (!text || !id) return;
+    const addressed = raw?.chat?.type === "private" || text.split(/\s/, 1)[0]!.includes("@");
+    if (!addressed) return;
+    const stub = threadStub(env, sessionSettings(env).tenant, event.channel.id);
+    unwrap(await stub.botMessage({ platform, threadId: event.channel.id, messageId: id, text, author: event.user.userName ?? "" }));
+  };
   return chat;
 }

@@ -2,7 +2,7 @@
 import type { IRequest } from "itty-router";
 import type { Env } from "../env.ts";
 import { ApiError, NotFoundError } from "../errors.ts";
-import { hasTelegramSecret } from "../bots/guard.ts";
+import { hasSlackSignature, hasTelegramSecret } from "../bots/guard.ts";
 import { configured, Platform } from "../bots/config.ts";
 import { chatFor } from "../bots/inbound.ts";
 import { DurableObjectState } from "../bots/state.ts";
@@ -25,6 +25,9 @@ export async function webhookReceive(req: IRequest, env: Env): Promise<Response>
   }
   if (platform.data === "telegram" && !(await hasTelegramSecret(req, env.TELEGRAM_WEBHOOK_SECRET_TOKEN!))) {
     throw new ApiError(401, "authentication_error", "Invalid or missing X-Telegram-Bot-Api-Secret-Token.", null, "invalid_webhook_secret");
+  }
+  if (platform.data === "slack" && !(await hasSlackSignature(req, env.SLACK_SIGNING_SECRET!))) {
+    throw new ApiError(401, "authentication_error", "Invalid or missing Slack request signature, or a timestamp more than 5 minutes off.", null, "invalid_webhook_signature");
   }
   const state = new DurableObjectState(env);
   const chat = await chatFor(env, platform.data, state);

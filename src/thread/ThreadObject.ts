@@ -22,8 +22,7 @@ import type { ResponseMode } from "./responses.ts";
 import { snapshotFrame, SNAPSHOT_MESSAGES, handleFrame, upgrade } from "./sockets.ts";
 import { issueTicket, takeTicket, type TicketIssued } from "./tickets.ts";
 import type { TurnCalls } from "./turnCalls.ts";
-import { botSessionFor, InboundMessage, type BotSession } from "../bots/session.ts";
-import type { Platform } from "../bots/config.ts";
+import { botSessionFor, BotCommand, InboundMessage, type BotSession } from "../bots/session.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -184,10 +183,10 @@ export class ThreadObject extends DurableObject<Env> {
     return outcome(() => this.bots.receive(InboundMessage.parse(msg)));
   }
 
-  /** A bot's `/new`: ends the session (the thread is deleted) and confirms it in the chat. */
-  async botReset(platform: Platform, threadId: string, interactionToken?: string): Promise<Outcome<null>> {
+  /** A bot's slash command (`/new` ends the session, deleting the thread); answered in the chat after the webhook has answered. */
+  async botCommand(cmd: BotCommand): Promise<Outcome<null>> {
     return outcome(async () => {
-      await this.bots.reset(platform, threadId, interactionToken);
+      await this.bots.command(BotCommand.parse(cmd));
       return null;
     });
   }
@@ -252,9 +251,10 @@ export class ThreadObject extends DurableObject<Env> {
 
   /** Prunes the resume buffer and idempotency keys, and deletes the thread once it has expired. */
   override async alarm(): Promise<void> {
-    await this.p.retention.alarm();
-    // Replies a restart cut off are sent (or a short notice is) from here.
+    // Replies a restart cut off are sent (or a short notice is) from here, first: while they
+    // are owed, retention keeps the heartbeat and does not delete an expired thread.
     await this.bots.resume();
+    await this.p.retention.alarm();
   }
 }
 

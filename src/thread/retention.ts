@@ -29,6 +29,13 @@ export function expiresAtMs(t: Pick<ThreadRow, "expires_after" | "updated_at">):
 }
 
 export class Retention {
+  /**
+   * When owed work outside a turn (a bot reply still being delivered) needs the
+   * alarm by, or null: the alarm is never set later than that, and an expired
+   * thread waits for the work. The bot session sets it (src/bots/session.ts).
+   */
+  heldUntil: () => number | null = () => null;
+
   constructor(private readonly d: RetentionDeps) {}
 
   /** After any change: make sure the alarm (pruning, expiry) is set, and refresh the tenant's listing. */
@@ -36,10 +43,11 @@ export class Retention {
     const t = this.d.thread();
     if (!t) return;
     const expiresAt = expiresAtMs(t);
+    const held = this.heldUntil();
     const current = await this.d.storage.getAlarm();
-    // Activity pushes an expiry back; otherwise an alarm already set is left alone.
-    if (current === null || expiresAt !== null) {
-      await this.d.storage.setAlarm(Math.min(Date.now() + PRUNE_EVERY_MS, expiresAt ?? Infinity));
+    // Activity pushes an expiry back; otherwise an alarm already set is left alone (unless owed work needs it sooner).
+    if (current === null || expiresAt !== null || (held !== null && current > held)) {
+      await this.d.storage.setAlarm(Math.min(Date.now() + PRUNE_EVERY_MS, expiresAt ?? Infinity, held ?? Infinity));
     }
     this.d.touchListing(metadataChanged);
   }
@@ -51,7 +59,8 @@ export class Retention {
     if (!t) return;
     const nowMs = Date.now();
     const expiresAt = expiresAtMs(t);
-    if (expiresAt !== null && nowMs >= expiresAt && !this.d.busy()) {
+    const held = this.heldUntil();
+    if (expiresAt !== null && nowMs >= expiresAt && !this.d.busy() && held === null) {
       await this.d.wipe();
       return;
     }
@@ -62,7 +71,7 @@ export class Retention {
     // the alarm comes back only while there is something to prune or an expiry to
     // keep: an idle thread with nothing left is never woken again.
     const prune = store.hasPrunable() ? nowMs + PRUNE_EVERY_MS : Infinity;
-    const next = expiresAt !== null && expiresAt <= nowMs ? nowMs + 1000 : Math.min(prune, expiresAt ?? Infinity);
+    const next = Math.min(expiresAt !== null && expiresAt <= nowMs ? nowMs + 1000 : Math.min(prune, expiresAt ?? Infinity), held ?? Infinity);
     if (next !== Infinity) await this.d.storage.setAlarm(next);
   }
 }

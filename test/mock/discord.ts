@@ -12,6 +12,8 @@ export interface DiscordCall {
   path: string;
   body: any;
   at: number;
+  /** True for a call answered 429. */
+  limited?: boolean;
 }
 
 export interface InteractionAnswer {
@@ -50,6 +52,8 @@ export class MockDiscord {
   readonly calls: DiscordCall[] = [];
   readonly answers: InteractionAnswer[] = [];
   private readonly limited: { retryAfter: number }[] = [];
+  /** Interaction tokens whose webhook response Discord has received (only then does `@original` exist). */
+  private readonly acknowledged = new Set<string>();
   readonly applicationId: string;
   readonly botToken: string;
 
@@ -61,6 +65,16 @@ export class MockDiscord {
   /** The next interaction-webhook call is answered 429 with `retry_after` seconds. */
   rateLimitNext(retryAfter: number): void {
     this.limited.push({ retryAfter });
+  }
+
+  /**
+   * Discord received the interaction's webhook response (the test client
+   * stands in for Discord): from now on its original message exists. A type-4
+   * response is that message's content.
+   */
+  acknowledge(token: string, response: { type?: number; data?: { content?: string } }): void {
+    this.acknowledged.add(token);
+    if (response.type === 4) this.answers.push({ id: discordId(), token, content: response.data?.content ?? "", original: true });
   }
 
   /** What the user sees in answer to one interaction, oldest first. */
@@ -79,6 +93,7 @@ export class MockDiscord {
     if (hook) {
       if (hook[1] !== this.applicationId) return json({ message: "Unknown Webhook", code: 10015 }, 404);
       const limit = this.limited.shift();
+      if (limit) this.calls.at(-1)!.limited = true;
       if (limit) return json({ message: "You are being rate limited.", retry_after: limit.retryAfter, global: false }, 429, { "retry-after": String(Math.ceil(limit.retryAfter)) });
       return this.interactionMessage(req.method, hook[2]!, hook[3], body);
     }
@@ -91,6 +106,8 @@ export class MockDiscord {
   };
 
   private interactionMessage(method: string, token: string, which: string | undefined, body: any): Response {
+    // Before Discord has the interaction's response there is no original message to edit.
+    if (which === "@original" && !this.acknowledged.has(token)) return json({ message: "Unknown Webhook", code: 10015 }, 404);
     if (method === "PATCH" && which === "@original") {
       let a = this.answers.find((x) => x.token === token && x.original);
       if (!a) this.answers.push((a = { id: discordId(), token, content: "", original: true }));

@@ -36,6 +36,8 @@ export function slackTs(): string {
 
 export class MockSlack {
   readonly calls: SlackCall[] = [];
+  /** Ephemeral messages (chat.postEphemeral): shown to one user only. */
+  readonly ephemerals: { channel: string; user: string; text: string }[] = [];
   readonly messages: SlackMessage[] = [];
   private readonly limited: { method: string; retryAfter: number }[] = [];
   readonly token: string;
@@ -80,6 +82,11 @@ export class MockSlack {
         if (!m) return json({ ok: false, error: "message_not_found" });
         m.text = shown(body);
         return json({ ok: true, channel: m.channel, ts: m.ts, text: m.text });
+      }
+      case "chat.postEphemeral": {
+        // Seen only by `user`, never kept in the channel's history.
+        this.ephemerals.push({ channel: body.channel, user: body.user, text: shown(body) });
+        return json({ ok: true, message_ts: slackTs() });
       }
       case "assistant.threads.setStatus":
         return json({ ok: true });

@@ -47,10 +47,16 @@ function command(channel: string, name: string, text?: string) {
   };
 }
 
-/** Posts an interaction, signed with the application's key (or with the headers given). */
-function post(payload: unknown, headers?: Record<string, string>): Promise<Response> {
+/**
+ * Posts an interaction, signed with the application's key (or with the
+ * headers given); its answer reaches the mock Discord as Discord's own would.
+ */
+async function post(payload: unknown, headers?: Record<string, string>): Promise<Response> {
   const body = JSON.stringify(payload);
-  return fetch(`${worker.url}/webhooks/discord`, { method: "POST", headers: { "content-type": "application/json", ...(headers ?? keys.headers(body)) }, body });
+  const res = await fetch(`${worker.url}/webhooks/discord`, { method: "POST", headers: { "content-type": "application/json", ...(headers ?? keys.headers(body)) }, body });
+  const token = (payload as { token?: unknown }).token;
+  if (res.ok && typeof token === "string") discord.acknowledge(token, (await res.clone().json()) as { type?: number });
+  return res;
 }
 
 /** Sends /ask and answers what the user finally sees in reply. */
@@ -61,9 +67,14 @@ async function ask(channel: string, text: string): Promise<string[]> {
   expect(res.status).toBe(200);
   expect(Date.now() - started).toBeLessThan(3_000);
   expect(await res.json()).toMatchObject({ type: 5 });
-  return eventually(`the answer to /ask ${text}`, () => {
+  // The answer streams (edits of the original message): it is whole once it shows the thread's reply.
+  const threadId = `discord:${GUILD}:${channel}`;
+  return eventually(`the answer to /ask ${text}`, async () => {
     const seen = discord.answersTo(interaction.token);
-    return seen.length && seen.every(Boolean) ? seen : null;
+    if (!seen.length || !seen.every(Boolean)) return null;
+    if (seen[0]!.startsWith("Sorry")) return seen;
+    const reply = (await api("GET", `/v1/threads/${threadId}/messages?order=desc&limit=1`)).body.data?.[0];
+    return reply?.role === "assistant" && reply.content === seen.join("\n\n") ? seen : null;
   });
 }
 
@@ -110,7 +121,12 @@ describe("POST /webhooks/discord", () => {
     const channel = discordId();
     await ask(channel, "Remember 7.");
     const reset = command(channel, "new");
+    // The confirmation edits the original message, which exists only once Discord has this answer,
+    // and a 429 on it must not hold the answer past Discord's 3 seconds.
+    discord.rateLimitNext(4);
+    const started = Date.now();
     expect((await post(reset)).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(3_000);
     const confirmation = await eventually("the confirmation", () => discord.answersTo(reset.token)[0] ?? null);
     expect(confirmation).toMatch(/new conversation/i);
     expect(await ask(channel, "Which number?")).toEqual(["echo(2): Which number?"]);
@@ -128,9 +144,27 @@ describe("POST /webhooks/discord", () => {
     });
     expect(all.length).toBeGreaterThan(1);
     for (const part of all) expect(part.length).toBeLessThanOrEqual(2000);
-    const hooks = discord.calls.filter((c) => c.path.startsWith(`/webhooks/${APP_ID}/`) && c.method === "PATCH");
-    const [limited, retried] = hooks.slice(-2);
+    const hooks = discord.calls.filter((c) => c.path.startsWith(`/webhooks/${APP_ID}/`));
+    const at = hooks.findLastIndex((c) => c.limited);
+    const [limited, retried] = [hooks[at], hooks[at + 1]];
     expect(retried!.at - limited!.at).toBeGreaterThanOrEqual(1_500);
+  });
+
+  it("shows a slow reply as it grows: the deferred message edited with more text, then the whole", async () => {
+    const channel = discordId();
+    upstream.mock.chunkDelayMs = 800;
+    upstream.mock.reply = () => "one two three four five six";
+    try {
+      const interaction = command(channel, "ask", "Slowly.");
+      expect((await post(interaction)).status).toBe(200);
+      await eventually("the whole reply", () => discord.answersTo(interaction.token)[0] === "one two three four five six" || null, 30_000);
+      const shown = discord.calls.filter((c) => c.method === "PATCH" && c.path.includes(interaction.token) && c.body?.content).map((c) => c.body.content as string);
+      expect(shown.length).toBeGreaterThan(1);
+      expect(shown[0]!.length).toBeLessThan("one two three four five six".length);
+      expect(discord.answersTo(interaction.token)).toEqual(["one two three four five six"]);
+    } finally {
+      upstream.mock.chunkDelayMs = 0;
+    }
   });
 
   it("apologises when the upstream fails", async () => {

@@ -36,10 +36,10 @@ export interface BotWorld {
  * Worker with botVars plus the platform's settings (given the platform's origin).
  */
 export async function startBotWorld(platform: (req: Request) => Promise<Response>, platformVars: (origin: string) => Record<string, string>,
-  opts: { instructions: string; idleSeconds: string }): Promise<BotWorld> {
+  opts: { instructions: string; idleSeconds: string; turnLimit?: number }): Promise<BotWorld> {
   const upstream = await serveMockUpstream();
   const served = await serveHandler(platform);
-  const worker = await startWorker({ vars: { ...botVars(mockUpstreamVars(upstream), opts.instructions, opts.idleSeconds), ...platformVars(served.origin) } })
+  const worker = await startWorker({ vars: { ...botVars(mockUpstreamVars(upstream), opts.instructions, opts.idleSeconds), ...platformVars(served.origin) }, turnLimit: opts.turnLimit })
     .catch(async (err: unknown) => {
       await Promise.all([served.close(), upstream.close()]);
       throw err;

@@ -110,11 +110,14 @@ describe("POST /webhooks/slack", () => {
     const root = slackTs();
     const body = JSON.stringify(mention(channel, "hello", root));
     const before = upstream.mock.requests.length;
+    // Refused before Chat SDK initialises: not even its auth.test is called.
+    const slackCalls = slack.calls.length;
     expect((await post(body, "application/json", slackSignature("not-the-secret", body))).status).toBe(401);
     expect((await post(body, "application/json", slackSignature(SIGNING_SECRET, body, Math.floor(Date.now() / 1000) - 6 * 60))).status).toBe(401);
     expect((await post(body, "application/json", {})).status).toBe(401);
     await quietFor(1500);
     expect(upstream.mock.requests.length).toBe(before);
+    expect(slack.calls.length).toBe(slackCalls);
     expect(slack.channel(channel)).toHaveLength(0);
     expect((await api("GET", `/v1/threads/slack:${channel}:${root}`)).status).toBe(404);
   });
@@ -145,11 +148,30 @@ describe("POST /webhooks/slack", () => {
     await replies(dm, 1, "echo(2): Remember 7.");
     const form = new URLSearchParams({ token: "t", team_id: SLACK_BOT.team_id, channel_id: dm, channel_name: "directmessage", user_id: USER,
       user_name: "ada", command: "/new", text: "", response_url: `${world.platformOrigin}/commands/1`, trigger_id: "13345224609.738474920.8088930838d88f008e0" }).toString();
+    // A 429 on the confirmation must not hold the command's answer past Slack's 3 seconds.
+    slack.rateLimitNext("chat.postMessage", 4);
+    const started = Date.now();
     expect((await post(form, "application/x-www-form-urlencoded")).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(3_000);
     await replies(dm, 2, /new conversation/i);
     expect((await api("GET", `/v1/threads/slack:${dm}:`)).status).toBe(404);
     expect((await postEvent(directMessage(dm, "Which number?"))).status).toBe(200);
     await replies(dm, 3, "echo(2): Which number?");
+  });
+
+  it("answers /new in a channel with an ephemeral note that it resets DMs, leaving the channel's threads alone", async () => {
+    const channel = nextChannel("C");
+    const root = slackTs();
+    expect((await postEvent(mention(channel, "Remember 7.", root))).status).toBe(200);
+    await replies(channel, 1, /^echo\(2\): .*Remember 7\.$/, root);
+    const form = new URLSearchParams({ token: "t", team_id: SLACK_BOT.team_id, channel_id: channel, channel_name: "general", user_id: USER,
+      user_name: "ada", command: "/new", text: "", response_url: `${world.platformOrigin}/commands/2`, trigger_id: "13345224609.738474920.8088930838d88f008e1" }).toString();
+    expect((await post(form, "application/x-www-form-urlencoded")).status).toBe(200);
+    const note = await eventually("the ephemeral note", () => slack.ephemerals.find((e) => e.channel === channel) ?? null);
+    expect(note.user).toBe(USER);
+    expect(note.text).toMatch(/direct message/i);
+    expect(slack.channel(channel)).toHaveLength(1);
+    expect((await api("GET", `/v1/threads/slack:${channel}:${root}/messages`)).body.data).toHaveLength(2);
   });
 
   it("shows a slow reply as it grows: posted in the thread, then edited (chat.update) to the whole text", async () => {

@@ -115,6 +115,38 @@ describe("POST /webhooks/telegram", () => {
     expect((await say(chat, "Which number?", 3))[2]).toBe("echo(2): Which number?");
   });
 
+  it("does not let a redelivered /new wipe the session that began after it, and confirms once", async () => {
+    const chat = nextChat();
+    await say(chat, "Remember the number 7.", 1);
+    const reset = update(chat, "/new");
+    expect((await deliver(reset)).status).toBe(200);
+    await eventually("the confirmation", () => telegram.chat(chat).length === 2 || null);
+    await say(chat, "Remember the number 8.", 3);
+    // Telegram delivers the /new again after Chat SDK's update claim was lifted (a 503 lifts it).
+    // The claim cannot be lifted from here, so the same message comes under an update_id Chat SDK
+    // has not claimed: only the thread object's own mark can tell it is a redelivery.
+    expect((await deliver({ ...reset, update_id: update(chat, "unused").update_id })).status).toBe(200);
+    await quietFor(2000);
+    expect(telegram.chat(chat).map((m) => m.text).filter((t) => /new conversation/i.test(t))).toHaveLength(1);
+    const messages = await api("GET", `/v1/threads/telegram:${chat}/messages`);
+    expect(messages.body.data.map((m: any) => m.content)).toEqual(["Remember the number 8.", "echo(2): Remember the number 8."]);
+  });
+
+  it("greets /start briefly, and takes a command it does not know as an ordinary message", async () => {
+    const chat = nextChat();
+    const [greeting] = await say(chat, "/start", 1);
+    expect(greeting).toMatch(/^Hello/);
+    expect((await api("GET", `/v1/threads/telegram:${chat}`)).status).toBe(404);
+    expect((await say(chat, "/help me please", 2))[1]).toBe("echo(2): /help me please");
+    // In a group, a command not addressed to this bot is left alone; one addressed to it is a message.
+    const group = -nextChat();
+    expect((await deliver(update(group, "/help"))).status).toBe(200);
+    expect((await deliver(update(group, `/help@${BOT_USER.username} now`, { entities: [{ type: "bot_command", offset: 0, length: 6 + BOT_USER.username.length }] }))).status).toBe(200);
+    await eventually("the group's answer", () => telegram.chat(group).at(-1)?.text.startsWith("echo") || null);
+    await quietFor(1500);
+    expect(telegram.chat(group).map((m) => m.text)).toEqual([`echo(2): /help@${BOT_USER.username} now`]);
+  });
+
   it("ends a session after BOT_SESSION_IDLE_SECONDS of silence (the thread's alarm)", async () => {
     const chat = nextChat();
     await say(chat, "Before the pause.", 1);
@@ -151,12 +183,23 @@ describe("POST /webhooks/telegram", () => {
     const started = Date.now();
     const res = await deliver(update(chat, "Take your time."));
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    const answered = Date.now();
+    expect(answered - started).toBeLessThan(3_000);
+    // Structurally, nothing of the reply rides on the request's waitUntil (cut 30 s after the
+    // response): the webhook awaits every handler it was lent before answering, and the reply
+    // is sent by the thread's object. The response came first, before any of the reply.
+    const ofChat = () => telegram.calls.filter((c) => c.body?.chat_id == chat);
+    expect(ofChat().filter((c) => c.method !== "sendChatAction")).toEqual([]);
     const texts = await eventually("the slow reply", () => (telegram.chat(chat).length ? telegram.chat(chat).map((m) => m.text) : null), 90_000, 500);
     expect(Date.now() - started).toBeGreaterThan(30_000);
     expect(texts).toEqual(["Slow and steady"]);
-    const drafts = telegram.calls.filter((c) => c.method.endsWith("Draft") && c.body.chat_id == chat);
+    const drafts = ofChat().filter((c) => c.method.endsWith("Draft"));
     expect(drafts.length).toBeGreaterThan(1);
+    // "typing…" is kept up (Telegram shows it 5 s) while the first token is 5.5 s away: sent again
+    // by the thread's object seconds after the webhook answered, not only once at webhook time.
+    const typing = ofChat().filter((c) => c.method === "sendChatAction" && c.at < drafts[0]!.at);
+    expect(typing.length).toBeGreaterThanOrEqual(2);
+    expect(typing.some((c) => c.at > answered + 2_000)).toBe(true);
   }, 120_000);
 
   it("ignores a group message that neither mentions nor replies to the bot, and answers one that does", async () => {
