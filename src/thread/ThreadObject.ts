@@ -3,7 +3,7 @@
  * This class is only the surface the runtime and the Worker call (RPC methods,
  * the WebSocket upgrade and handlers, the alarm); each call is answered by a
  * module with one job: lifecycle, retention, messages, conversations, turn
- * calls, response calls, tickets and sockets.
+ * calls, response calls, tickets and sockets, and the bot session.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
@@ -19,12 +19,10 @@ import type { Messages } from "./messages.ts";
 import type { ThreadParts } from "./parts.ts";
 import type { ResponseCalls } from "./respond.ts";
 import type { ResponseMode } from "./responses.ts";
-import { snapshotFrame, SNAPSHOT_MESSAGES, handleFrame, upgrade } from "./sockets.ts";
+import { closeQuietly, handleFrame, upgrade } from "./sockets.ts";
 import { issueTicket, takeTicket, type TicketIssued } from "./tickets.ts";
 import type { TurnCalls } from "./turnCalls.ts";
 import { botSessionFor, BotCommand, InboundMessage, type BotSession } from "../bots/session.ts";
-
-const now = () => Math.floor(Date.now() / 1000);
 
 export class ThreadObject extends DurableObject<Env> {
   private readonly p: ThreadParts;
@@ -138,22 +136,7 @@ export class ThreadObject extends DurableObject<Env> {
   }
 
   async update(body: ThreadUpdate): Promise<Outcome<Thread>> {
-    return outcome(async () => {
-      const { store, life } = this.p;
-      life.required();
-      store.updateThread({
-        updated_at: now(),
-        model: body.model,
-        metadata: body.metadata === undefined ? undefined : JSON.stringify(body.metadata),
-        params: body.params === undefined ? undefined : JSON.stringify(body.params),
-      });
-      if (body.instructions !== undefined) store.setNullable("instructions", body.instructions);
-      if (body.expires_after !== undefined) store.setNullable("expires_after", body.expires_after && JSON.stringify(body.expires_after));
-      const thread = this.messages.shape(life.required());
-      this.p.events.emit({ type: "thread.updated", thread });
-      await this.p.retention.afterActivity(true);
-      return thread;
-    });
+    return outcome(() => this.messages.updateThread(body));
   }
 
   /** Deletes the thread: turns are cancelled, sockets closed, and every byte of storage is wiped. */
@@ -225,12 +208,7 @@ export class ThreadObject extends DurableObject<Env> {
     return upgrade(this.ctx, req, this.p.life.thread(), {
       take: (ticket) => takeTicket(this.p.store, ticket),
       replay: (after) => this.p.events.replay(after),
-      snapshot: (t) => {
-        // The newest page only, never the whole history.
-        const page = this.messages.list(t, { order: "desc", limit: SNAPSHOT_MESSAGES });
-        page.data.reverse();
-        return snapshotFrame(this.messages.shape(t), page, this.p.events.lastSeq());
-      },
+      snapshot: (t) => this.messages.snapshot(t),
     });
   }
 
@@ -255,13 +233,5 @@ export class ThreadObject extends DurableObject<Env> {
     // are owed, retention keeps the heartbeat and does not delete an expired thread.
     await this.bots.resume();
     await this.p.retention.alarm();
-  }
-}
-
-function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason);
-  } catch {
-    // Already closed.
   }
 }

@@ -1,7 +1,7 @@
-/** A thread's own messages: append (one write, announced), list, read, delete, and the pages a fork copies. */
+/** A thread's own messages: append (one write, announced), list, read, delete, the pages a fork copies, the socket snapshot, and the thread's settings update. */
 import { NotFoundError } from "../errors.ts";
-import type { ListQuery, MessageCreate, ThreadCreate } from "../protocol/schemas.ts";
-import { listOf, type Deleted, type List, type Message, type Thread } from "../protocol/types.ts";
+import type { ListQuery, MessageCreate, ThreadCreate, ThreadUpdate } from "../protocol/schemas.ts";
+import { listOf, type Deleted, type List, type Message, type ServerFrame, type Thread } from "../protocol/types.ts";
 import { FORK_PAGE, type ForkedMessage, type ForkSource } from "./fork.ts";
 import { recall, remember, type IdempotencyKey } from "./idempotency.ts";
 import { DEFAULT_LIMIT, page, resolveSeq } from "./paging.ts";
@@ -10,6 +10,7 @@ import { messageId, messageShape, threadShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow } from "./store.ts";
 import { checkContentSize, extraOf, sentMessageRow } from "./content.ts";
 import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
+import { snapshotFrame, SNAPSHOT_MESSAGES } from "./sockets.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -25,6 +26,31 @@ export class Messages {
   /** The thread as the API shows it. */
   shape(t: ThreadRow): Thread {
     return threadShape(t, this.p.turns.busy);
+  }
+
+  /** Updates the thread's settings, announces thread.updated and refreshes its expiry and listing. */
+  async updateThread(body: ThreadUpdate): Promise<Thread> {
+    const { store, life } = this.p;
+    life.required();
+    store.updateThread({
+      updated_at: now(),
+      model: body.model,
+      metadata: body.metadata === undefined ? undefined : JSON.stringify(body.metadata),
+      params: body.params === undefined ? undefined : JSON.stringify(body.params),
+    });
+    if (body.instructions !== undefined) store.setNullable("instructions", body.instructions);
+    if (body.expires_after !== undefined) store.setNullable("expires_after", body.expires_after && JSON.stringify(body.expires_after));
+    const thread = this.shape(life.required());
+    this.p.events.emit({ type: "thread.updated", thread });
+    await this.p.retention.afterActivity(true);
+    return thread;
+  }
+
+  /** A socket's first frame: the thread and its newest page of messages only, never the whole history. */
+  snapshot(t: ThreadRow): ServerFrame {
+    const newest = this.list(t, { order: "desc", limit: SNAPSHOT_MESSAGES });
+    newest.data.reverse();
+    return snapshotFrame(this.shape(t), newest, this.p.events.lastSeq());
   }
 
   /** Appends messages (no turn) in one synchronous write, each announced with message.created. */

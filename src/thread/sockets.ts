@@ -129,3 +129,12 @@ export async function handleFrame(ws: WebSocket, raw: string | ArrayBuffer, host
     }
   }
 }
+
+/** Closes a socket; one that is already closed is left as it is. */
+export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // Already closed.
+  }
+}
