@@ -48,8 +48,3 @@ export function sessionSettings(env: BotEnv): { tenant: string; model?: string; 
     idleSeconds: env.BOT_SESSION_IDLE_SECONDS ? IdleSeconds.parse(env.BOT_SESSION_IDLE_SECONDS) : 86400,
   };
 }
-
-/** The platform a Chat SDK thread ID belongs to (its prefix). */
-export function platformOf(threadId: string): Platform {
-  return Platform.parse(threadId.slice(0, threadId.indexOf(":")));
-}

@@ -4,7 +4,6 @@
  * Format: resp_<turn suffix>_<base64url(thread id)>.
  */
 import { b64url, unb64urlText } from "../encoding.ts";
-import { BadRequestError } from "../errors.ts";
 import { THREAD_ID_PATTERN } from "../protocol/schemas.ts";
 
 /** The response ID of a thread's turn (turnId is `turn_<suffix>`). */
@@ -18,13 +17,6 @@ export function parseResponseId(id: string): { threadId: string; turnId: string 
   if (!m) return null;
   const threadId = threadOf(m[2]!);
   return threadId ? { threadId, turnId: `turn_${m[1]}` } : null;
-}
-
-/** Like parseResponseId, but a malformed ID is a 400 naming `param`. */
-export function requireResponseId(id: string, param: string): { threadId: string; turnId: string } {
-  const parsed = parseResponseId(id);
-  if (!parsed) throw new BadRequestError(`'${id.slice(0, 80)}' is not a valid response id.`, param);
-  return parsed;
 }
 
 /** The kinds of Responses items a stored message becomes: its text, a call it made, a call's output, its reasoning. */
