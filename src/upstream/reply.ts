@@ -146,9 +146,7 @@ export async function readReply(client: OpenAI, request: StreamingRequest, p: Re
 
 /** A JSON format's reply must be JSON: otherwise the reply fails (the request was valid; the reply was not). */
 export function assertJsonReply(text: string): void {
-  try {
-    JSON.parse(text);
-  } catch {
+  if (!parses(text)) {
     throw new UpstreamError("The model's reply is not valid JSON, which the requested JSON response format requires; it was not kept as a reply.", "invalid_json_output");
   }
 }
