@@ -201,10 +201,10 @@ export class ThreadStore {
     );
   }
 
-  /** The newest rows of the thread's own messages without their content, newest first: what the open-call check reads. */
+  /** The newest rows of the thread's own messages without their content, newest first: what the open-call checks read. */
   recentToolFields(limit: number): PromptRow[] {
     return this.rows<PromptRow>(
-      "SELECT seq, role, '' AS content, 0 AS tokens, extra FROM messages WHERE branch IS NULL ORDER BY seq DESC LIMIT ?", limit,
+      "SELECT seq, role, '' AS content, tokens, extra FROM messages WHERE branch IS NULL ORDER BY seq DESC LIMIT ?", limit,
     );
   }
 

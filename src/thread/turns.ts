@@ -11,7 +11,7 @@ import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, openGroupTokens
 import type { EventLog } from "./events.ts";
 import { planTurn, type TurnPlan } from "./plan.ts";
 import { messageShape, turnShape } from "./shapes.ts";
-import type { MessageRow, ThreadRow, ThreadStore } from "./store.ts";
+import type { MessageRow, PromptRow, ThreadRow, ThreadStore } from "./store.ts";
 import { estimateTokens } from "../upstream/tokens.ts";
 import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
 
@@ -113,6 +113,11 @@ export class TurnRunner {
     const dev = this.host.upstream().dev;
     let inputs: MessageCreate[] = [];
     const instructions = opts.instructions !== undefined ? opts.instructions : thread.instructions;
+    // The newest rows the tool checks read (the thread's own, or the chain's): read once for both.
+    let recent: PromptRow[] | undefined;
+    const toolHistory = () => opts.chainParent === undefined
+      ? (recent ??= store.recentToolFields(OPEN_CALL_WINDOW))
+      : ancestorHistory(store, opts.chainParent);
     const { tools, tool_choice, parallel_tool_calls, response_format } = body;
     const turnTools = Object.fromEntries(Object.entries({ tools, tool_choice, parallel_tool_calls, response_format }).filter(([, v]) => v !== undefined));
     const plan = planTurn({
@@ -121,11 +126,9 @@ export class TurnRunner {
       instructions, maxTokensParam: "params.max_tokens",
       inputs: () => (inputs = normalizeInput(body.input, this.host.settings.limits)).map((m) => m.content),
       // Tool results go upstream with the call they answer (never split by the budget): both must fit.
-      alongside: () => inputs.some((m) => m.role === "tool")
-        ? openGroupTokens(opts.chainParent === undefined ? threadHistory(store, Number.MAX_SAFE_INTEGER) : ancestorHistory(store, opts.chainParent))
-        : 0,
+      alongside: () => inputs.some((m) => m.role === "tool") ? openGroupTokens(toolHistory()) : 0,
     });
-    if (!opts.toolsChecked) checkToolInput(inputs, opts.chainParent === undefined ? store.recentToolFields(OPEN_CALL_WINDOW) : ancestorHistory(store, opts.chainParent),
+    if (!opts.toolsChecked) checkToolInput(inputs, toolHistory(),
       { strategy, param: (i) => typeof body.input === "string" ? "input" : `input[${i}].tool_call_id` });
     if (strategy === "interrupt" && this.running) this.abortRunning();
 
