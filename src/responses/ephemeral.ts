@@ -5,7 +5,7 @@ import type { OutputItem, ResponseObject, ResponseRequest } from "../protocol/op
 import type { ToolCall } from "../protocol/types.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
-import { assertJsonReply, finishedCalls, newProgress, readReply, readWhole, type ReplyOptions } from "../upstream/reply.ts";
+import { assertJsonReply, finishedCalls, isJsonFormat, newProgress, readReply, readWhole, type ReplyOptions } from "../upstream/reply.ts";
 import { ResponseEventWriter } from "./events.ts";
 import { itemId } from "./ids.ts";
 import { outputOf } from "./items.ts";
@@ -34,12 +34,6 @@ function ephemeralId(): string {
   return `resp_${randomBase36(16)}_ZXBoZW1lcmFs`;
 }
 
-/** True when the chat response_format is a JSON one (read whole: Workers AI's JSON mode does not stream). */
-export function isJsonFormat(sampling: Record<string, unknown>): boolean {
-  const t = (sampling.response_format as { type?: string } | undefined)?.type;
-  return t === "json_object" || t === "json_schema";
-}
-
 /** Runs the generation, announcing fragments to `w`; returns the finished Response object (failed ones included). */
 async function generate(r: EphemeralRequest, w: ResponseEventWriter | null, onStart: (id: string) => void, replyId: string) {
   const id = ephemeralId();
@@ -52,10 +46,11 @@ async function generate(r: EphemeralRequest, w: ResponseEventWriter | null, onSt
     onToolDelta: (d) => d.index < max && w?.toolDelta(d.index, d.call_id, d.name, d.delta), onReasoning: (d) => w?.reasoning(d) };
   const request = { ...r.sampling, model: r.model, messages: r.messages, max_tokens: r.maxTokens } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
   try {
-    if (isJsonFormat(r.sampling)) await readWhole(r.upstream.client, request, p, reading);
+    const json = isJsonFormat(r.sampling);
+    if (json) await readWhole(r.upstream.client, request, p, reading);
     else await readReply(r.upstream.client, { ...request, stream: true, stream_options: { include_usage: true } }, p, reading);
     // A reply that only calls tools has no text: the JSON format applies to the answer that follows the results.
-    if (isJsonFormat(r.sampling) && finishedCalls(p, max).length === 0) assertJsonReply(p.text);
+    if (json && finishedCalls(p, max).length === 0) assertJsonReply(p.text);
   } catch (err) {
     error = mapUpstreamError(err);
   }

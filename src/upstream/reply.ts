@@ -144,6 +144,12 @@ export async function readReply(client: OpenAI, request: StreamingRequest, p: Re
   if (p.text === "" && p.calls.length === 0) throw new UpstreamError("The upstream model sent an empty reply.", "upstream_empty_reply");
 }
 
+/** True when the chat response_format is a JSON one (read whole: Workers AI's JSON mode does not stream). */
+export function isJsonFormat(sampling: Record<string, unknown>): boolean {
+  const t = (sampling.response_format as { type?: string } | undefined)?.type;
+  return t === "json_object" || t === "json_schema";
+}
+
 /** A JSON format's reply must be JSON: otherwise the reply fails (the request was valid; the reply was not). */
 export function assertJsonReply(text: string): void {
   if (!parses(text)) {
