@@ -6,6 +6,7 @@ import { rowContent } from "./content.ts";
 import { OPEN_CALL_WINDOW, toolFieldsOf } from "./toolcalls.ts";
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+type ToolFields = ReturnType<typeof toolFieldsOf>;
 
 /** Rows read per indexed page while walking back from the newest message. */
 const PAGE = 64;
@@ -94,13 +95,20 @@ export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: 
   // Tool results read so far (newest first), waiting for the assistant message that called them.
   let results: PromptRow[] = [];
   let truncated = false;
+  // Each row's stored tool fields, parsed once (the extra JSON may hold a long reasoning text).
+  const parsed = new Map<PromptRow, ToolFields>();
+  const fieldsOf = (r: PromptRow): ToolFields => {
+    let f = parsed.get(r);
+    if (!f) parsed.set(r, (f = toolFieldsOf(r)));
+    return f;
+  };
   for (const row of history) {
     if (pinnedSeqs.has(row.seq)) break; // the walk has reached the pinned opening: everything is in
     if (row.role === "tool") {
       results.push(row);
       continue;
     }
-    const calls = row.role === "assistant" ? toolFieldsOf(row).tool_calls : undefined;
+    const calls = row.role === "assistant" ? fieldsOf(row).tool_calls : undefined;
     // Newest first: the results, then the message that called them. Results with no call before them are orphans: dropped.
     const group = calls ? [...results, row] : [row];
     results = [];
@@ -116,9 +124,9 @@ export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: 
 
   const messages: ChatMessage[] = [];
   if (opts.instructions) messages.push({ role: "system", content: opts.instructions });
-  const answered = new Set(picked.flatMap((r) => (r.role === "tool" ? [toolFieldsOf(r).tool_call_id] : [])));
+  const answered = new Set(picked.flatMap((r) => (r.role === "tool" ? [fieldsOf(r).tool_call_id] : [])));
   for (const row of [...pinned, ...picked]) {
-    const m = toChatMessage(row, answered);
+    const m = toChatMessage(row, fieldsOf(row), answered);
     if (m) messages.push(m);
   }
   return { messages, tokens: opts.budget - remaining, included: pinned.length + picked.length, truncated, newestDropped: truncated && picked.length === 0 };
@@ -128,9 +136,9 @@ export function buildPrompt(history: Iterable<PromptRow>, opts: { instructions: 
 export const MAX_PINNED = 4;
 
 /** The chat message of a row: its content as sent, and only the tool fields the upstream knows; null for a call-only message whose calls all went unanswered. */
-function toChatMessage(row: PromptRow, answered: Set<string | undefined>): ChatMessage | null {
+function toChatMessage(row: PromptRow, fields: ToolFields, answered: Set<string | undefined>): ChatMessage | null {
   const content = rowContent(row);
-  const { tool_calls, tool_call_id } = toolFieldsOf(row);
+  const { tool_calls, tool_call_id } = fields;
   if (tool_call_id) return { role: "tool", content, tool_call_id } as ChatMessage;
   if (tool_calls) {
     const kept = tool_calls.filter((c) => answered.has(c.id));
