@@ -5,7 +5,7 @@ import type { OutputItem, ResponseObject, ResponseRequest } from "../protocol/op
 import type { ToolCall } from "../protocol/types.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
-import { assertJsonReply, finishedCalls, isJsonFormat, newProgress, readReply, readWhole, type ReplyOptions } from "../upstream/reply.ts";
+import { isJsonFormat, newProgress, readAnswer, type ReplyOptions } from "../upstream/reply.ts";
 import { ResponseEventWriter } from "./events.ts";
 import { itemId } from "./ids.ts";
 import { outputOf } from "./items.ts";
@@ -45,17 +45,13 @@ async function generate(r: EphemeralRequest, w: ResponseEventWriter | null, onSt
   const reading: ReplyOptions = { idleMs: r.idleMs, maxBytes: r.maxBytes, onDelta: (d) => w?.delta(d),
     onToolDelta: (d) => d.index < max && w?.toolDelta(d.index, d.call_id, d.name, d.delta), onReasoning: (d) => w?.reasoning(d) };
   const request = { ...r.sampling, model: r.model, messages: r.messages, max_tokens: r.maxTokens } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+  let calls: ToolCall[] = [];
   try {
-    const json = isJsonFormat(r.sampling);
-    if (json) await readWhole(r.upstream.client, request, p, reading);
-    else await readReply(r.upstream.client, { ...request, stream: true, stream_options: { include_usage: true } }, p, reading);
-    // A reply that only calls tools has no text: the JSON format applies to the answer that follows the results.
-    if (json && finishedCalls(p, max).length === 0) assertJsonReply(p.text);
+    calls = await readAnswer(r.upstream.client, request, p, reading, { json: isJsonFormat(r.sampling), maxToolCalls: max });
   } catch (err) {
     error = mapUpstreamError(err);
   }
   const { text, finish, usage } = p;
-  const calls: ToolCall[] = error ? [] : finishedCalls(p, max);
   // Calls that were dropped (a cut reply) make it incomplete, as a cut text does.
   const cut = finish === "length" || (calls.length === 0 && p.calls.some((c) => c?.name));
   const status = error ? "failed" : cut ? "incomplete" : "completed";

@@ -5,7 +5,7 @@ import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
 import type { Message, ToolCall, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
-import { assertJsonReply, finishedCalls, isJsonFormat, newProgress, readReply, readWhole, type ReplyProgress } from "../upstream/reply.ts";
+import { isJsonFormat, newProgress, readAnswer, type ReplyProgress } from "../upstream/reply.ts";
 import { extraOf, normalizeInput, sentMessageRow } from "./content.ts";
 import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, openGroupTokens, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
@@ -222,14 +222,10 @@ export class TurnRunner {
         onToolDelta: (d: { index: number; call_id: string; name: string; delta: string }) =>
           d.index < (how.maxToolCalls ?? Infinity) && events.emit({ type: "message.tool_call.delta", message_id: reply.id, turn_id: turnId, ...d }),
         onReasoning: (delta: string) => events.emit({ type: "message.reasoning.delta", message_id: reply.id, turn_id: turnId, delta }) };
-      const json = isJsonFormat(plan.sampling);
-      // Workers AI's JSON mode does not stream: a JSON reply is read whole and announced as one delta.
-      if (json) await readWhole(this.host.upstream().client, request, p, reading);
-      else await readReply(this.host.upstream().client, { ...request, stream: true, stream_options: { include_usage: true } }, p, reading);
+      // A JSON reply is read whole and announced as one delta.
+      const calls = await readAnswer(this.host.upstream().client, request, p, reading,
+        { json: isJsonFormat(plan.sampling), maxToolCalls: how.maxToolCalls });
       if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
-      const calls = finishedCalls(p, how.maxToolCalls);
-      // A reply that only calls tools has no text: the JSON format applies to the answer that follows the results.
-      if (json && calls.length === 0) assertJsonReply(p.text);
       const usage = p.usage ?? { input_tokens: prompt.tokens, output_tokens: estimateTokens(p.text) };
       // Calls that were dropped (a cut reply) make it incomplete, as a cut text does.
       const cut = p.finish === "length" || (calls.length === 0 && p.calls.some((c) => c?.name));

@@ -76,7 +76,7 @@ function absorb(p: ReplyProgress, d: ChunkDelta | undefined, opts: ReplyOptions)
  * Reads a reply without streaming (Workers AI's JSON mode does not stream) and
  * announces it through the same callbacks as a stream would: one delta each.
  */
-export async function readWhole(client: OpenAI, request: Omit<StreamingRequest, "stream" | "stream_options">, p: ReplyProgress, opts: ReplyOptions): Promise<void> {
+async function readWhole(client: OpenAI, request: Omit<StreamingRequest, "stream" | "stream_options">, p: ReplyProgress, opts: ReplyOptions): Promise<void> {
   const res = await client.chat.completions.create({ ...request, stream: false }, { signal: opts.signal, timeout: opts.idleMs });
   if (opts.signal?.aborted) return;
   const choice = res.choices[0];
@@ -95,7 +95,7 @@ export async function readWhole(client: OpenAI, request: Omit<StreamingRequest, 
  * upstream_empty_reply for an empty one; any other failure is thrown as it came
  * (see mapUpstreamError). Returns quietly when `signal` was aborted.
  */
-export async function readReply(client: OpenAI, request: StreamingRequest, p: ReplyProgress, opts: ReplyOptions): Promise<void> {
+async function readReply(client: OpenAI, request: StreamingRequest, p: ReplyProgress, opts: ReplyOptions): Promise<void> {
   // The SDK's own timeout covers only the wait for response headers; a stream
   // that stalls afterwards is caught by this idle watchdog. Each chunk only
   // notes the time; the one timer, when it fires, sleeps again for what is left
@@ -144,6 +144,22 @@ export async function readReply(client: OpenAI, request: StreamingRequest, p: Re
   if (p.text === "" && p.calls.length === 0) throw new UpstreamError("The upstream model sent an empty reply.", "upstream_empty_reply");
 }
 
+/**
+ * Reads a reply, whole for a JSON format (Workers AI's JSON mode does not
+ * stream) or streamed otherwise, and answers the tool calls it may keep (none
+ * once the signal aborted). A JSON reply that calls no tools must parse: the
+ * format applies to the answer that follows the results.
+ */
+export async function readAnswer(client: OpenAI, request: Omit<StreamingRequest, "stream" | "stream_options">, p: ReplyProgress,
+  opts: ReplyOptions, how: { json: boolean; maxToolCalls?: number }): Promise<ToolCall[]> {
+  if (how.json) await readWhole(client, request, p, opts);
+  else await readReply(client, { ...request, stream: true, stream_options: { include_usage: true } }, p, opts);
+  if (opts.signal?.aborted) return [];
+  const calls = finishedCalls(p, how.maxToolCalls);
+  if (how.json && calls.length === 0) assertJsonReply(p.text);
+  return calls;
+}
+
 /** True when the chat response_format is a JSON one (read whole: Workers AI's JSON mode does not stream). */
 export function isJsonFormat(sampling: Record<string, unknown>): boolean {
   const t = (sampling.response_format as { type?: string } | undefined)?.type;
@@ -151,7 +167,7 @@ export function isJsonFormat(sampling: Record<string, unknown>): boolean {
 }
 
 /** A JSON format's reply must be JSON: otherwise the reply fails (the request was valid; the reply was not). */
-export function assertJsonReply(text: string): void {
+function assertJsonReply(text: string): void {
   if (!parses(text)) {
     throw new UpstreamError("The model's reply is not valid JSON, which the requested JSON response format requires; it was not kept as a reply.", "invalid_json_output");
   }
@@ -172,7 +188,7 @@ function parses(text: string): boolean {
  * none unless the reply ended normally (finish `tool_calls` or `stop`) and every call's arguments parse,
  * so a reply cut by max_tokens, the size cap or a closed stream never leaves a half call to answer.
  */
-export function finishedCalls(p: ReplyProgress, max = Infinity): ToolCall[] {
+function finishedCalls(p: ReplyProgress, max = Infinity): ToolCall[] {
   if (p.finish !== "tool_calls" && p.finish !== "stop") return [];
   const calls = p.calls.filter((c) => c && c.name);
   if (!calls.every((c) => parses(c.arguments || "{}"))) return [];
