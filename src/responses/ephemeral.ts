@@ -5,7 +5,7 @@ import type { OutputItem, ResponseObject, ResponseRequest } from "../protocol/op
 import type { ToolCall } from "../protocol/types.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
-import { isJsonFormat, newProgress, readAnswer, type ReplyOptions } from "../upstream/reply.ts";
+import { isJsonFormat, newProgress, readAnswer, wasCut, type ReplyOptions } from "../upstream/reply.ts";
 import { ResponseEventWriter } from "./events.ts";
 import { itemId } from "./ids.ts";
 import { outputOf } from "./items.ts";
@@ -51,10 +51,8 @@ async function generate(r: EphemeralRequest, w: ResponseEventWriter | null, onSt
   } catch (err) {
     error = mapUpstreamError(err);
   }
-  const { text, finish, usage } = p;
-  // Calls that were dropped (a cut reply) make it incomplete, as a cut text does.
-  const cut = finish === "length" || (calls.length === 0 && p.calls.some((c) => c?.name));
-  const status = error ? "failed" : cut ? "incomplete" : "completed";
+  const { text, usage } = p;
+  const status = error ? "failed" : wasCut(p, calls) ? "incomplete" : "completed";
   const output: OutputItem[] = text === "" && calls.length === 0 ? [] : outputOf(NOWHERE, {
     id: replyId, object: "thread.message", thread_id: NOWHERE, seq: 0, role: "assistant", content: text,
     status: status === "completed" ? "completed" : "incomplete", turn_id: null, created_at, metadata: {}, usage: null,

@@ -5,7 +5,7 @@ import type { MessageCreate, Params, TurnCreate } from "../protocol/schemas.ts";
 import type { Message, ToolCall, Turn, TurnResult, TurnStatus } from "../protocol/types.ts";
 import type { Upstream } from "../upstream/client.ts";
 import { mapUpstreamError } from "../upstream/errors.ts";
-import { isJsonFormat, newProgress, readAnswer, type ReplyProgress } from "../upstream/reply.ts";
+import { isJsonFormat, newProgress, readAnswer, wasCut, type ReplyProgress } from "../upstream/reply.ts";
 import { extraOf, normalizeInput, sentMessageRow } from "./content.ts";
 import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, openGroupTokens, threadHistory } from "./context.ts";
 import type { EventLog } from "./events.ts";
@@ -227,9 +227,7 @@ export class TurnRunner {
         { json: isJsonFormat(plan.sampling), maxToolCalls: how.maxToolCalls });
       if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
       const usage = p.usage ?? { input_tokens: prompt.tokens, output_tokens: estimateTokens(p.text) };
-      // Calls that were dropped (a cut reply) make it incomplete, as a cut text does.
-      const cut = p.finish === "length" || (calls.length === 0 && p.calls.some((c) => c?.name));
-      return await this.finish(seq, { status: cut ? "incomplete" : calls.length ? "requires_action" : "completed",
+      return await this.finish(seq, { status: wasCut(p, calls) ? "incomplete" : calls.length ? "requires_action" : "completed",
         usage, text: p.text, model: plan.model, calls, reasoning: p.reasoning });
     } catch (err) {
       if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });

@@ -160,6 +160,11 @@ export async function readAnswer(client: OpenAI, request: Omit<StreamingRequest,
   return calls;
 }
 
+/** True when the reply was cut (by max_tokens or the size cap), or made calls that were all dropped: it is incomplete. */
+export function wasCut(p: ReplyProgress, kept: ToolCall[]): boolean {
+  return p.finish === "length" || (kept.length === 0 && p.calls.some((c) => c?.name));
+}
+
 /** True when the chat response_format is a JSON one (read whole: Workers AI's JSON mode does not stream). */
 export function isJsonFormat(sampling: Record<string, unknown>): boolean {
   const t = (sampling.response_format as { type?: string } | undefined)?.type;
