@@ -225,7 +225,7 @@ async function scaleSections(only: Set<string> | null) {
       return { error: String(err) };
     }
   };
-  const inWorker = await attempt("inworker", () => runInWorkerBench({ turns: TURNS }), formatInWorker);
+  const inWorker = await attempt("inworker", () => runInWorkerBench(), formatInWorker);
   const profile = [];
   for (const size of [10, 10_000]) profile.push(await attempt("profile", () => runProfile({ size, turns: 200 }), formatProfile));
   const load = await attempt("load", () => runLoadBench({ threads: 200, turns: 20, concurrency: 50 }), formatLoad);

@@ -11,11 +11,16 @@ export { Text };
 /** The characters and length of a thread ID (response IDs carry one too: responses/ids.ts). */
 export const THREAD_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+// URLs drop "." and ".." path segments, so an ID of dots only could never be reached again.
+const DOTS_ONLY = /^\.+$/;
+
+/** Whether `s` is a valid thread ID: the check every request path makes before the schema is needed for its error. */
+export const isThreadId = (s: string): boolean => THREAD_ID_PATTERN.test(s) && !DOTS_ONLY.test(s);
+
 export const ThreadId = z
   .string()
   .regex(THREAD_ID_PATTERN, "must be 1-128 characters of A-Za-z0-9_.:-")
-  // URLs drop "." and ".." path segments, so such an ID could never be reached again.
-  .refine((s) => !/^\.+$/.test(s), "must not consist of dots only");
+  .refine((s) => !DOTS_ONLY.test(s), "must not consist of dots only");
 
 export const Metadata = z
   .record(

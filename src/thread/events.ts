@@ -73,8 +73,31 @@ export class EventLog {
     if (event.type === "message.delta") this.bufferDelta(t, event);
     else {
       this.flush();
-      this.store.insertEvent(rowOf(t, event));
+      this.store.insertEvents([rowOf(t, event)]);
     }
+    this.announce(event);
+    return event;
+  }
+
+  /**
+   * Emits several non-delta events of one synchronous write (a turn's start or
+   * end) with consecutive seqs: stored in one statement, then announced in order.
+   */
+  emitAll(es: NewEvent[]): ThreadEvent[] {
+    const t = (this.ident ??= this.store.thread());
+    if (!t) throw new Error("emit on a deleted thread");
+    this.flush();
+    const events = es.map((e) => {
+      if (e.type === "message.delta") throw new Error("deltas are emitted one by one");
+      this.seq = this.lastSeq() + 1;
+      return { seq: this.seq, thread_id: t.id, ...e } as ThreadEvent;
+    });
+    this.store.insertEvents(events.map((e) => rowOf(t, e)));
+    for (const e of events) this.announce(e);
+    return events;
+  }
+
+  private announce(event: ThreadEvent): void {
     for (const l of this.listeners) {
       try {
         l(event);
@@ -82,7 +105,6 @@ export class EventLog {
         console.error("event listener failed", err);
       }
     }
-    return event;
   }
 
   /** Leaves n seqs unused (stored), after a crash that may have lost deltas that used them. */
@@ -150,8 +172,8 @@ export class EventLog {
     const p = this.pending;
     if (!p) return;
     this.pending = null;
-    this.store.insertEvent({ seq: p.first, last_seq: p.first + p.d.length - 1, type: "message.delta", ref: p.messageSeq,
-      data: JSON.stringify({ m: p.m, t: p.t, d: p.d } satisfies DeltaChunk), created_at: Date.now() });
+    this.store.insertEvents([{ seq: p.first, last_seq: p.first + p.d.length - 1, type: "message.delta", ref: p.messageSeq,
+      data: JSON.stringify({ m: p.m, t: p.t, d: p.d } satisfies DeltaChunk), created_at: Date.now() }]);
   }
 
   /** Forgets the counter and the buffer after the thread's storage is wiped. */

@@ -9,7 +9,7 @@ import type { ThreadParts } from "./parts.ts";
 import { messageId, messageShape, threadShape } from "./shapes.ts";
 import type { MessageRow, ThreadRow } from "./store.ts";
 import { checkContentSize, extraOf, sentMessageRow } from "./content.ts";
-import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
+import { checkToolInput, recentToolWindow } from "./toolcalls.ts";
 import { snapshotFrame, SNAPSHOT_MESSAGES } from "./sockets.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -78,7 +78,7 @@ export class Messages {
     }
     // The same checks as a turn's input: a tool message answers a call of the latest reply (400 otherwise),
     // and while its calls wait for results any other message is a 409 tool_outputs_pending.
-    checkToolInput([body], this.p.store.recentToolFields(OPEN_CALL_WINDOW), { param: () => "tool_call_id" });
+    checkToolInput([body], recentToolWindow(this.p.store), { param: () => "tool_call_id" });
     const [row] = this.appendRows(t, [{ message: body, extra: extraOf(body) }]);
     remember(this.p.store, idem, { seq: row!.seq });
     await this.p.retention.afterActivity();

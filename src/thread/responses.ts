@@ -20,7 +20,7 @@ import { planTurn } from "./plan.ts";
 import { prepareResponse, type PreparedResponse } from "./responseRequest.ts";
 import { messageId, messageShape, seqOf, turnShape } from "./shapes.ts";
 import type { PromptRow, ThreadRow, ThreadStore } from "./store.ts";
-import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
+import { checkToolInput, recentToolWindow } from "./toolcalls.ts";
 import type { TurnRunner } from "./turns.ts";
 
 /** Where a response's history comes from: the conversation this object is, or a chain of responses in it. */
@@ -62,7 +62,7 @@ export class Responses {
     const instructions = body.instructions ?? (mode.kind === "conversation" ? t.instructions : null);
     const past = () => mode.kind === "conversation" ? threadHistory(store, Number.MAX_SAFE_INTEGER) : ancestorHistory(store, parent);
     const pinned = mode.kind === "conversation" ? store.leadingSystem(MAX_PINNED) : [];
-    checkToolInput(prepared.inputs.map((i) => i.message), mode.kind === "conversation" ? store.recentToolFields(OPEN_CALL_WINDOW) : past(),
+    checkToolInput(prepared.inputs.map((i) => i.message), mode.kind === "conversation" ? recentToolWindow(store) : past(),
       { param: (i) => `input[${i}].call_id` });
     if (!prepared.request.store || prepared.request.truncation === "disabled") {
       const run = planAndBuild(this.d.upstream(), this.d.settings, prepared, instructions, past(), pinned);

@@ -76,6 +76,23 @@ export interface IdempotencyRow {
 }
 
 type Row = Record<string, SqlStorageValue>;
+
+/** Most bound parameters one statement may carry in a Durable Object's SQLite. */
+const MAX_BOUND_PARAMETERS = 100;
+
+/** Rows of `columns` values each, in runs that fit one statement's bound parameters. */
+function chunked<T>(rows: T[], columns: number): T[][] {
+  const per = Math.floor(MAX_BOUND_PARAMETERS / columns);
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += per) out.push(rows.slice(i, i + per));
+  return out;
+}
+
+/** `(?, ?, …), (?, ?, …)`: the VALUES of a multi-row insert. */
+function placeholders(rows: number, columns: number): string {
+  const one = `(${Array(columns).fill("?").join(", ")})`;
+  return Array(rows).fill(one).join(", ");
+}
 type Updatable = Partial<Omit<ThreadRow, "id" | "tenant" | "id_prefix" | "created_at">>;
 
 const THREAD_COLUMNS = new Set<string>([
@@ -156,12 +173,32 @@ export class ThreadStore {
     return t;
   }
 
+  /**
+   * A turn's bookkeeping on the thread row in one statement: hands out
+   * `messages` consecutive message seqs and the next turn number, adds
+   * `counted` to the message count (the thread's own messages about to be
+   * inserted with insertCounted) and stamps updated_at.
+   */
+  reserveTurn(r: { messages: number; counted: number; updated_at: number }): { first: number; turn: number } {
+    const row = this.sql.exec<{ first: number; turn: number }>(
+      `UPDATE thread SET next_seq = next_seq + ?, next_turn = next_turn + 1, message_count = message_count + ?, updated_at = ?
+       RETURNING next_seq - ? AS first, next_turn - 1 AS turn`, r.messages, r.counted, r.updated_at, r.messages).one();
+    this.patch((t) => ({ next_seq: row.first + r.messages, next_turn: row.turn + 1, message_count: t.message_count + r.counted, updated_at: r.updated_at }));
+    return row;
+  }
+
+  /** Inserts messages whose place in the thread's message count the caller has already written (reserveTurn, updateThread). */
+  insertCounted(rows: MessageRow[]): void {
+    for (const chunk of chunked(rows, 11)) {
+      this.sql.exec(
+        `INSERT INTO messages (seq, role, content, status, turn, created_at, tokens, metadata, usage, extra, branch) VALUES ${placeholders(chunk.length, 11)}`,
+        ...chunk.flatMap((m) => [m.seq, m.role, m.content, m.status, m.turn, m.created_at, m.tokens, m.metadata, m.usage, m.extra, m.branch ?? null]),
+      );
+    }
+  }
+
   insertMessage(m: MessageRow): void {
-    this.sql.exec(
-      `INSERT INTO messages (seq, role, content, status, turn, created_at, tokens, metadata, usage, extra, branch)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      m.seq, m.role, m.content, m.status, m.turn, m.created_at, m.tokens, m.metadata, m.usage, m.extra, m.branch ?? null,
-    );
+    this.insertCounted([m]);
     if (!m.branch) {
       this.sql.exec("UPDATE thread SET message_count = message_count + 1");
       this.patch((t) => ({ message_count: t.message_count + 1 }));
@@ -201,10 +238,10 @@ export class ThreadStore {
     );
   }
 
-  /** The newest rows of the thread's own messages without their content, newest first: what the open-call checks read. */
-  recentToolFields(limit: number): PromptRow[] {
+  /** At most `limit` of the thread's own messages below `below`, without their content, newest first: what the open-call checks read. */
+  recentToolFields(limit: number, below = Number.MAX_SAFE_INTEGER): PromptRow[] {
     return this.rows<PromptRow>(
-      "SELECT seq, role, '' AS content, tokens, extra FROM messages WHERE branch IS NULL ORDER BY seq DESC LIMIT ?", limit,
+      "SELECT seq, role, '' AS content, tokens, extra FROM messages WHERE seq < ? AND branch IS NULL ORDER BY seq DESC LIMIT ?", below, limit,
     );
   }
 
@@ -229,14 +266,22 @@ export class ThreadStore {
     )[0]!;
   }
 
+  /** Moves a queued turn to in_progress and answers it; null if it is no longer queued (cancelled while it waited) or gone. */
+  startQueuedTurn(seq: number): TurnRow | null {
+    return this.rows<TurnRow>("UPDATE turns SET status = 'in_progress' WHERE seq = ? AND status = 'queued' RETURNING *", seq)[0] ?? null;
+  }
+
   /** Turns left queued or in progress (by a crash or eviction), via a partial index that holds only those. */
   unfinishedTurns(): TurnRow[] {
     return this.rows<TurnRow>("SELECT * FROM turns WHERE status IN ('queued', 'in_progress') ORDER BY seq");
   }
 
-  insertEvent(e: EventRow): void {
-    this.sql.exec("INSERT INTO events (seq, last_seq, type, ref, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-      e.seq, e.last_seq, e.type, e.ref, e.data, e.created_at);
+  /** Inserts event rows, as few statements as the bound-parameter limit allows (one for a turn's start or end). */
+  insertEvents(rows: EventRow[]): void {
+    for (const chunk of chunked(rows, 6)) {
+      this.sql.exec(`INSERT INTO events (seq, last_seq, type, ref, data, created_at) VALUES ${placeholders(chunk.length, 6)}`,
+        ...chunk.flatMap((e) => [e.seq, e.last_seq, e.type, e.ref, e.data, e.created_at]));
+    }
   }
 
   /** Stored events from the one holding seq after + 1 on (a delta chunk may start earlier), oldest first, at most limit. */

@@ -6,10 +6,36 @@
 import { BadRequestError, ConflictError } from "../errors.ts";
 import type { MessageCreate, Strategy } from "../protocol/schemas.ts";
 import type { ToolCall } from "../protocol/types.ts";
-import type { PromptRow } from "./store.ts";
+import type { PromptRow, ThreadStore } from "./store.ts";
 
 /** Most rows looked at to find the open calls: the answers follow their calls closely. */
 export const OPEN_CALL_WINDOW = 64;
+
+/**
+ * The thread's newest OPEN_CALL_WINDOW rows without content, newest first,
+ * read lazily and kept for every pass over them: a check usually stops at the
+ * newest row (no call is open), so that row is read alone first, and the rest
+ * of the window, if a pass goes on, in one more read.
+ */
+export function recentToolWindow(store: ThreadStore): Iterable<PromptRow> {
+  const rows: PromptRow[] = [];
+  let end = false;
+  return {
+    *[Symbol.iterator]() {
+      for (let i = 0; i < OPEN_CALL_WINDOW; i++) {
+        if (i === rows.length) {
+          if (end) return;
+          const want = i === 0 ? 1 : OPEN_CALL_WINDOW - i;
+          const page = store.recentToolFields(want, rows.at(-1)?.seq);
+          rows.push(...page);
+          if (page.length < want) end = true;
+          if (i === rows.length) return;
+        }
+        yield rows[i]!;
+      }
+    },
+  };
+}
 
 /** The stored tool fields of a row. */
 export function toolFieldsOf(row: Pick<PromptRow, "extra">): { tool_calls?: ToolCall[]; tool_call_id?: string } {

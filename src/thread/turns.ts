@@ -11,9 +11,9 @@ import { ancestorHistory, buildPrompt, chainHistory, MAX_PINNED, openGroupTokens
 import type { EventLog } from "./events.ts";
 import { planTurn, type TurnPlan } from "./plan.ts";
 import { messageShape, turnShape } from "./shapes.ts";
-import type { MessageRow, PromptRow, ThreadRow, ThreadStore } from "./store.ts";
+import type { MessageRow, PromptRow, ThreadRow, ThreadStore, TurnRow } from "./store.ts";
 import { estimateTokens } from "../upstream/tokens.ts";
-import { checkToolInput, OPEN_CALL_WINDOW } from "./toolcalls.ts";
+import { checkToolInput, recentToolWindow } from "./toolcalls.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -114,9 +114,9 @@ export class TurnRunner {
     let inputs: MessageCreate[] = [];
     const instructions = opts.instructions !== undefined ? opts.instructions : thread.instructions;
     // The newest rows the tool checks read (the thread's own, or the chain's): read once for both.
-    let recent: PromptRow[] | undefined;
+    let recent: Iterable<PromptRow> | undefined;
     const toolHistory = () => opts.chainParent === undefined
-      ? (recent ??= store.recentToolFields(OPEN_CALL_WINDOW))
+      ? (recent ??= recentToolWindow(store))
       : ancestorHistory(store, opts.chainParent);
     const { tools, tool_choice, parallel_tool_calls, response_format } = body;
     const turnTools = Object.fromEntries(Object.entries({ tools, tool_choice, parallel_tool_calls, response_format }).filter(([, v]) => v !== undefined));
@@ -133,24 +133,23 @@ export class TurnRunner {
     if (strategy === "interrupt" && this.running) this.abortRunning();
 
     const t = now();
-    const first = store.allocateSeqs(inputs.length + 1);
+    // Seqs for the input and the reply, the turn number, the count and the stamp: one write of the thread row.
+    const { first, turn: turnSeq } = store.reserveTurn({ messages: inputs.length + 1, counted: opts.branch ? 0 : inputs.length, updated_at: t });
     const outputSeq = first + inputs.length;
-    const turnSeq = store.allocateTurn();
     const turnRow = { seq: turnSeq, status: "queued" as TurnStatus, input_first: first, input_last: outputSeq - 1,
       output_seq: outputSeq, model: plan.model, usage: null, error: null, created_at: t, completed_at: null };
     store.insertTurn(turnRow);
     const written = inputs.map((m, i) =>
       sentMessageRow(m, { seq: first + i, turn: turnSeq, created_at: t, extra: opts.extras?.[i] ?? extraOf(m), branch: opts.branch }));
-    for (const row of written) store.insertMessage(row);
-    store.updateThread({ updated_at: t });
+    store.insertCounted(written);
     opts.written?.(turnSeq);
 
     const turn = turnShape(thread, turnRow);
-    events.emit({ type: "turn.created", turn });
-    for (const row of written) events.emit({ type: "message.created", message: messageShape(thread, row) });
+    events.emitAll([{ type: "turn.created", turn }, ...written.map((row) => ({ type: "message.created" as const, message: messageShape(thread, row) }))]);
 
     this.pending++;
-    const done = this.chain.then(() => this.run(turnSeq, plan, { instructions, chainParent: opts.chainParent, extra: opts.upstreamExtra, maxToolCalls: opts.maxToolCalls }));
+    const done = this.chain.then(() => this.run(turnSeq, plan,
+      { instructions, chainParent: opts.chainParent, extra: opts.upstreamExtra, maxToolCalls: opts.maxToolCalls, branch: opts.branch ?? false }));
     const settled = done.finally(() => {
       this.pending--;
       this.inflight.delete(turnSeq);
@@ -188,23 +187,26 @@ export class TurnRunner {
   }
 
   private async run(seq: number, plan: TurnPlan,
-    how: { instructions: string | null; chainParent: number | null | undefined; extra?: Record<string, unknown>; maxToolCalls?: number }): Promise<TurnOutcome> {
+    how: { instructions: string | null; chainParent: number | null | undefined; extra?: Record<string, unknown>; maxToolCalls?: number; branch: boolean }): Promise<TurnOutcome> {
     const { store, events } = this.host;
     const thread = this.host.thread();
-    const turnRow = store.turn(seq);
-    if (!thread || !turnRow) return deletedOutcome();
-    if (turnRow.status !== "queued") {
+    if (!thread) return deletedOutcome();
+    const turnRow = store.startQueuedTurn(seq);
+    if (!turnRow) {
+      const row = store.turn(seq);
+      if (!row) return deletedOutcome();
       // Cancelled while it waited: nothing to run.
-      return { result: { ...turnShape(thread, turnRow), output: null }, error: null };
+      return { result: { ...turnShape(thread, row), output: null }, error: null };
     }
     const abort = new AbortController();
     const p = newProgress();
     this.running = { seq, abort, progress: p };
-    const started = store.updateTurn(seq, { status: "in_progress" });
-    const turnId = turnShape(thread, turnRow).id;
-    events.emit({ type: "turn.started", turn: turnShape(thread, started) });
+    const started = turnShape(thread, turnRow);
+    const turnId = started.id;
     const reply = messageShape(thread, placeholder(turnRow.output_seq, seq));
-    events.emit({ type: "message.created", message: reply });
+    events.emitAll([{ type: "turn.started", turn: started }, { type: "message.created", message: reply }]);
+    // finish() needs the row and where the reply belongs; it is given both instead of reading them again.
+    const ending = { row: turnRow, branch: how.branch };
 
     try {
       const history = how.chainParent === undefined
@@ -225,27 +227,31 @@ export class TurnRunner {
       // A JSON reply is read whole and announced as one delta.
       const calls = await readAnswer(this.host.upstream().client, request, p, reading,
         { json: isJsonFormat(plan.sampling), maxToolCalls: how.maxToolCalls });
-      if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
+      if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model }, ending);
       const usage = p.usage ?? { input_tokens: prompt.tokens, output_tokens: estimateTokens(p.text) };
       return await this.finish(seq, { status: wasCut(p, calls) ? "incomplete" : calls.length ? "requires_action" : "completed",
-        usage, text: p.text, model: plan.model, calls, reasoning: p.reasoning });
+        usage, text: p.text, model: plan.model, calls, reasoning: p.reasoning }, ending);
     } catch (err) {
-      if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model });
-      return await this.finish(seq, { status: "failed", usage: p.usage, text: p.text, error: mapUpstreamError(err), model: plan.model });
+      if (abort.signal.aborted) return await this.finish(seq, { status: "cancelled", usage: p.usage, text: p.text, model: plan.model }, ending);
+      return await this.finish(seq, { status: "failed", usage: p.usage, text: p.text, error: mapUpstreamError(err), model: plan.model }, ending);
     } finally {
       this.running = null;
     }
   }
 
-  /** Writes the reply once (if there is any text, or the turn completed), closes the turn and emits its end. */
-  private async finish(seq: number, end: TurnEnd): Promise<TurnOutcome> {
+  /**
+   * Writes the reply once (if there is any text, or the turn completed), closes the turn and emits its end.
+   * `known` is the turn's row and whether its messages are a branch, when the caller has them (else they are read).
+   */
+  private async finish(seq: number, end: TurnEnd, known?: { row: TurnRow; branch: boolean }): Promise<TurnOutcome> {
     const { status, usage = null, text = "", error = null, model = null, calls = [], reasoning = "" } = end;
     const { store, events } = this.host;
     const thread = this.host.thread();
-    const turnRow = store.turn(seq);
+    const turnRow = known?.row ?? store.turn(seq);
     if (!thread || !turnRow) return deletedOutcome();
     const t = now();
     let output: Message | null = null;
+    let counted = 0;
     if (text !== "" || status === "completed" || status === "incomplete" || status === "requires_action") {
       const row: MessageRow = {
         seq: turnRow.output_seq, role: "assistant", content: text,
@@ -257,21 +263,23 @@ export class TurnRunner {
         metadata: null, usage: usage ? JSON.stringify(usage) : null,
         extra: calls.length || reasoning ? JSON.stringify({ ...(calls.length ? { tool_calls: calls } : {}), ...(reasoning ? { reasoning } : {}) }) : null,
         // A reply belongs where its input does (a conversation's items, or a branch off it).
-        branch: store.message(turnRow.input_first)?.branch ?? null,
+        branch: known ? (known.branch ? 1 : null) : store.message(turnRow.input_first)?.branch ?? null,
       };
-      store.insertMessage(row);
+      store.insertCounted([row]);
+      counted = row.branch ? 0 : 1;
       output = messageShape(thread, row);
     }
     const ended = store.updateTurn(seq, { status, model: model ?? undefined, usage: usage ? JSON.stringify(usage) : null,
       error: error ? JSON.stringify(error.body().error) : null, completed_at: t });
+    // The reply's place in the message count, the totals and the stamp: one write of the thread row.
     store.updateThread({
       updated_at: t,
+      message_count: thread.message_count + counted,
       input_tokens: thread.input_tokens + (usage?.input_tokens ?? 0),
       output_tokens: thread.output_tokens + (usage?.output_tokens ?? 0),
     });
     const turn = turnShape(thread, ended);
-    if (output) events.emit({ type: "message.completed", message: output });
-    events.emit({ type: `turn.${status}` as "turn.completed", turn });
+    events.emitAll([...(output ? [{ type: "message.completed" as const, message: output }] : []), { type: `turn.${status}` as "turn.completed", turn }]);
     try {
       await this.host.touched();
     } catch (err) {
