@@ -1,13 +1,23 @@
 /**
  * Calling Durable Objects safely: a stub whose call threw is replaced, an
- * idempotent call is retried with backoff, and an overloaded object is never
- * retried (the Worker answers 503 with Retry-After, see errors.ts).
+ * idempotent call is retried with backoff (an overloaded object once, after a
+ * long pause), and what still fails, or is not idempotent, reaches the client
+ * (an overloaded object as 503 with Retry-After, see errors.ts).
  */
 
 /** Attempts of an idempotent call, the first included. */
 const ATTEMPTS = 3;
 /** Backoff before the second attempt; doubled for each later one, with up to as much again of jitter. */
 const BACKOFF_MS = 20;
+/**
+ * Attempts of an idempotent call whose object answered "overloaded": one
+ * retry, after OVERLOADED_BACKOFF_MS plus up to as much again of jitter.
+ * Cloudflare warns that retrying an overloaded object adds to its load; one
+ * late, spread-out retry of a read gives a brief burst time to drain without
+ * piling on, and a second "overloaded" goes to the client as 503.
+ */
+const OVERLOADED_ATTEMPTS = 2;
+const OVERLOADED_BACKOFF_MS = 250;
 
 /** Error properties the Durable Objects runtime sets (Cloudflare docs, "Durable Objects: error handling"). */
 interface ObjectError {
@@ -19,7 +29,7 @@ interface ObjectError {
    * such errors with this property but not always with `retryable`.
    */
   durableObjectReset?: boolean;
-  /** The object is overloaded: retrying would add to its load, so it is never retried. */
+  /** The object is overloaded: an idempotent call is retried once, late (OVERLOADED_ATTEMPTS); anything else is not. */
   overloaded?: boolean;
 }
 
@@ -39,11 +49,14 @@ export function isOverloaded(err: unknown): boolean {
  * Runs an idempotent call (one that may be applied twice with the same
  * effect) with a stub from `stubOf`. If the call throws, `dropped(stub)` is
  * told, because after an exception a stub may stay broken for good (every
- * further call on it throws; Cloudflare's guidance is to create a new stub);
- * then, only if the runtime marked the error `retryable` (or the object was
- * reset) and not `overloaded` (Cloudflare's guidance; an error the object's
- * own code threw, or any other, would only be thrown again), the call is tried again on a new
- * stub after an exponential backoff, at most ATTEMPTS times in all.
+ * further call on it throws; Cloudflare's guidance is to create a new stub).
+ * Then the call is tried again on a new stub:
+ * - after an error the runtime marked `retryable` (or a reset object), with
+ *   exponential backoff, at most ATTEMPTS times in all;
+ * - after `overloaded`, once, after OVERLOADED_BACKOFF_MS and jitter (at most
+ *   OVERLOADED_ATTEMPTS in all): a retry at once would only add to the load.
+ * Any other error (one the object's own code threw, say) would only be thrown
+ * again, and is not retried.
  */
 export async function callIdempotent<S, T>(stubOf: () => S, call: (stub: S) => Promise<T>, dropped: (stub: S) => void = () => {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -52,8 +65,9 @@ export async function callIdempotent<S, T>(stubOf: () => S, call: (stub: S) => P
       return await call(stub);
     } catch (err) {
       dropped(stub);
-      if (attempt >= ATTEMPTS || !isRetryable(err)) throw err;
-      const wait = BACKOFF_MS * 2 ** (attempt - 1);
+      const overloaded = isOverloaded(err);
+      if (attempt >= (overloaded ? OVERLOADED_ATTEMPTS : ATTEMPTS) || !(overloaded || isRetryable(err))) throw err;
+      const wait = (overloaded ? OVERLOADED_BACKOFF_MS : BACKOFF_MS) * 2 ** (attempt - 1);
       await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
     }
   }

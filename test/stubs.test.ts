@@ -1,4 +1,4 @@
-/** Broken Durable Object stubs are replaced, idempotent calls retried, overloaded objects answered with 503. */
+/** Broken Durable Object stubs are replaced, idempotent calls retried (an overloaded object once, late), overloaded objects answered with 503. */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -91,13 +91,29 @@ describe("an overloaded Durable Object", () => {
   // that state, so the error here is made by hand with the property the runtime sets.
   const overloaded = () => Object.assign(new Error("Durable Object is overloaded. Too many requests queued."), { overloaded: true });
 
-  it("is not called again, even when the error is also marked retryable (Cloudflare: retrying adds to the overload)", async () => {
+  it("is called once more on an idempotent call, after a pause of at least 250 ms, on a new stub", async () => {
+    let calls = 0;
+    const times: number[] = [];
+    const stubs: number[] = [];
+    let made = 0;
+    expect(await callIdempotent(() => ++made, async (stub) => {
+      times.push(Date.now());
+      stubs.push(stub);
+      if (++calls === 1) throw overloaded();
+      return "done";
+    })).toBe("done");
+    expect(calls).toBe(2);
+    expect(stubs).toEqual([1, 2]);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(250);
+  });
+
+  it("is not retried a second time, even when the error is also marked retryable: the second overload reaches the caller", async () => {
     let calls = 0;
     await expect(callIdempotent(() => null, async () => {
       calls++;
       throw Object.assign(overloaded(), { retryable: true });
     })).rejects.toThrow(/overloaded/);
-    expect(calls).toBe(1);
+    expect(calls).toBe(2);
   });
 
   it("is answered 503 with Retry-After and an OpenAI-shaped error", async () => {
