@@ -81,18 +81,19 @@ export class EventLog {
 
   /**
    * Emits several non-delta events of one synchronous write (a turn's start or
-   * end) with consecutive seqs: stored in one statement, then announced in order.
+   * end) with consecutive seqs: stored in one statement, together with the
+   * deltas still buffered before them, then announced in order.
    */
   emitAll(es: NewEvent[]): ThreadEvent[] {
     const t = (this.ident ??= this.store.thread());
     if (!t) throw new Error("emit on a deleted thread");
-    this.flush();
+    const deltas = this.takeDeltas();
     const events = es.map((e) => {
       if (e.type === "message.delta") throw new Error("deltas are emitted one by one");
       this.seq = this.lastSeq() + 1;
       return { seq: this.seq, thread_id: t.id, ...e } as ThreadEvent;
     });
-    this.store.insertEvents(events.map((e) => rowOf(t, e)));
+    this.store.insertEvents([...(deltas ? [deltas] : []), ...events.map((e) => rowOf(t, e))]);
     for (const e of events) this.announce(e);
     return events;
   }
@@ -167,13 +168,19 @@ export class EventLog {
 
   /** Writes buffered deltas as one row (which records their seqs). */
   flush(): void {
+    const row = this.takeDeltas();
+    if (row) this.store.insertEvents([row]);
+  }
+
+  /** The buffered deltas as one row, no longer buffered (the caller stores it), or null. */
+  private takeDeltas(): EventRow | null {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const p = this.pending;
-    if (!p) return;
+    if (!p) return null;
     this.pending = null;
-    this.store.insertEvents([{ seq: p.first, last_seq: p.first + p.d.length - 1, type: "message.delta", ref: p.messageSeq,
-      data: JSON.stringify({ m: p.m, t: p.t, d: p.d } satisfies DeltaChunk), created_at: Date.now() }]);
+    return { seq: p.first, last_seq: p.first + p.d.length - 1, type: "message.delta", ref: p.messageSeq,
+      data: JSON.stringify({ m: p.m, t: p.t, d: p.d } satisfies DeltaChunk), created_at: Date.now() };
   }
 
   /** Forgets the counter and the buffer after the thread's storage is wiped. */

@@ -48,6 +48,25 @@ describe("TurnRunner", () => {
     expect(mock.chatRequests()[0]!.body).toMatchObject({ max_tokens: 50, stream: true });
   });
 
+  it("writes a long input (more rows than one statement binds) whole and in order, counts it, and announces and replays every event", async () => {
+    const mock = new MockUpstream();
+    const input = Array.from({ length: 30 }, (_, i) => ({ role: i % 2 ? "assistant" as const : "user" as const, content: `m${i}` }));
+    const r = await withStore(async (store) => {
+      const { turns, seen } = runner(store, mock);
+      const events = new EventLog(store, () => false);
+      const { result } = await turns.start({ input }).done;
+      const replayed = events.replay(0)!;
+      return { result, seen, replayed, stored: store.messagesPage({ order: "asc", limit: 100 }).map((m) => m.content), count: store.thread()!.message_count };
+    });
+    expect(r.stored).toEqual([...input.map((m) => m.content), "echo(30): m28"]);
+    expect(r.count).toBe(31);
+    expect(r.result.status).toBe("completed");
+    // turn.created, 30 message.created, turn.started, the reply's message.created, its deltas, message.completed, turn.completed.
+    expect(r.seen.slice(0, 31).map((e) => e.type)).toEqual(["turn.created", ...input.map(() => "message.created")]);
+    expect(r.seen.map((e) => e.seq)).toEqual(r.seen.map((_, i) => i + 1));
+    expect(r.replayed.map((e) => [e.seq, e.type])).toEqual(r.seen.map((e) => [e.seq, e.type]));
+  });
+
   it("keeps the input and fails the turn with the mapped error when the upstream fails", async () => {
     const mock = new MockUpstream().fail({ kind: "cloudflare", status: 429, code: 3040, message: "Capacity temporarily exceeded" });
     const r = await withStore(async (store) => {
