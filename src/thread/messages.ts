@@ -58,12 +58,12 @@ export class Messages {
     const { store, events } = this.p;
     items.forEach((m, i) => checkContentSize(m.message.content, items.length === 1 ? "content" : `items[${i}].content`, this.p.settings.limits.contentBytes));
     if (items.length === 0) return [];
-    const first = store.allocateSeqs(items.length);
     const created_at = now();
+    // Seqs, the count and the stamp in one write of the thread row; the rows and their events in one insert each.
+    const { first } = store.reserve({ messages: items.length, turns: 0, counted: items.length, updated_at: created_at });
     const rows = items.map(({ message, extra }, i) => sentMessageRow(message, { seq: first + i, turn: null, created_at, extra }));
-    for (const row of rows) store.insertMessage(row);
-    store.updateThread({ updated_at: created_at });
-    for (const row of rows) events.emit({ type: "message.created", message: messageShape(t, row) });
+    store.insertCounted(rows);
+    events.emitAll(rows.map((row) => ({ type: "message.created" as const, message: messageShape(t, row) })));
     return rows;
   }
 

@@ -166,28 +166,22 @@ export class ThreadStore {
     return row.first;
   }
 
-  /** Hands out the next turn number. */
-  allocateTurn(): number {
-    const t = this.sql.exec<{ t: number }>("UPDATE thread SET next_turn = next_turn + 1 RETURNING next_turn - 1 AS t").one().t;
-    this.patch(() => ({ next_turn: t + 1 }));
-    return t;
-  }
-
   /**
-   * A turn's bookkeeping on the thread row in one statement: hands out
-   * `messages` consecutive message seqs and the next turn number, adds
-   * `counted` to the message count (the thread's own messages about to be
-   * inserted with insertCounted) and stamps updated_at.
+   * The bookkeeping of a write of new messages on the thread row, in one
+   * statement: hands out `messages` consecutive message seqs and `turns` (0 or
+   * 1) turn numbers, adds `counted` to the message count (the thread's own
+   * messages about to be inserted with insertCounted) and stamps updated_at.
+   * Answers the first seq and the turn number (meaningful when `turns` is 1).
    */
-  reserveTurn(r: { messages: number; counted: number; updated_at: number }): { first: number; turn: number } {
+  reserve(r: { messages: number; turns: 0 | 1; counted: number; updated_at: number }): { first: number; turn: number } {
     const row = this.sql.exec<{ first: number; turn: number }>(
-      `UPDATE thread SET next_seq = next_seq + ?, next_turn = next_turn + 1, message_count = message_count + ?, updated_at = ?
-       RETURNING next_seq - ? AS first, next_turn - 1 AS turn`, r.messages, r.counted, r.updated_at, r.messages).one();
-    this.patch((t) => ({ next_seq: row.first + r.messages, next_turn: row.turn + 1, message_count: t.message_count + r.counted, updated_at: r.updated_at }));
+      `UPDATE thread SET next_seq = next_seq + ?, next_turn = next_turn + ?, message_count = message_count + ?, updated_at = ?
+       RETURNING next_seq - ? AS first, next_turn - ? AS turn`, r.messages, r.turns, r.counted, r.updated_at, r.messages, r.turns).one();
+    this.patch((t) => ({ next_seq: row.first + r.messages, next_turn: row.turn + r.turns, message_count: t.message_count + r.counted, updated_at: r.updated_at }));
     return row;
   }
 
-  /** Inserts messages whose place in the thread's message count the caller has already written (reserveTurn, updateThread). */
+  /** Inserts messages whose place in the thread's message count the caller has already written (reserve, updateThread). */
   insertCounted(rows: MessageRow[]): void {
     for (const chunk of chunked(rows, 11)) {
       this.sql.exec(

@@ -134,7 +134,7 @@ export class TurnRunner {
 
     const t = now();
     // Seqs for the input and the reply, the turn number, the count and the stamp: one write of the thread row.
-    const { first, turn: turnSeq } = store.reserveTurn({ messages: inputs.length + 1, counted: opts.branch ? 0 : inputs.length, updated_at: t });
+    const { first, turn: turnSeq } = store.reserve({ messages: inputs.length + 1, turns: 1, counted: opts.branch ? 0 : inputs.length, updated_at: t });
     const outputSeq = first + inputs.length;
     const turnRow = { seq: turnSeq, status: "queued" as TurnStatus, input_first: first, input_last: outputSeq - 1,
       output_seq: outputSeq, model: plan.model, usage: null, error: null, created_at: t, completed_at: null };
