@@ -138,8 +138,9 @@ export class Messages {
   async importPage(rows: ForkedMessage[]): Promise<Thread> {
     this.p.life.required();
     if (rows.length) {
-      const first = this.p.store.allocateSeqs(rows.length);
-      rows.forEach((r, i) => this.p.store.insertMessage({ ...r, seq: first + i, turn: null }));
+      // Copied messages are the fork's own: all counted; the fork's updated_at is left as it was created.
+      const { first } = this.p.store.reserve({ messages: rows.length, turns: 0, counted: rows.length });
+      this.p.store.insertCounted(rows.map((r, i) => ({ ...r, seq: first + i, turn: null })));
     }
     await this.p.retention.afterActivity();
     return this.shape(this.p.life.required());

@@ -159,25 +159,20 @@ export class ThreadStore {
     this.patch(() => ({ [column]: value }));
   }
 
-  /** Hands out n consecutive message seqs, never reused even after deletes; returns the first. */
-  allocateSeqs(n: number): number {
-    const row = this.sql.exec<{ first: number }>("UPDATE thread SET next_seq = next_seq + ? RETURNING next_seq - ? AS first", n, n).one();
-    this.patch(() => ({ next_seq: row.first + n }));
-    return row.first;
-  }
-
   /**
    * The bookkeeping of a write of new messages on the thread row, in one
-   * statement: hands out `messages` consecutive message seqs and `turns` (0 or
-   * 1) turn numbers, adds `counted` to the message count (the thread's own
-   * messages about to be inserted with insertCounted) and stamps updated_at.
-   * Answers the first seq and the turn number (meaningful when `turns` is 1).
+   * statement: hands out `messages` consecutive message seqs (never reused,
+   * even after deletes) and `turns` (0 or 1) turn numbers, adds `counted` to
+   * the message count (the thread's own messages about to be inserted with
+   * insertCounted) and stamps updated_at when given. Answers the first seq and
+   * the turn number (meaningful when `turns` is 1).
    */
-  reserve(r: { messages: number; turns: 0 | 1; counted: number; updated_at: number }): { first: number; turn: number } {
+  reserve(r: { messages: number; turns: 0 | 1; counted: number; updated_at?: number }): { first: number; turn: number } {
     const row = this.sql.exec<{ first: number; turn: number }>(
-      `UPDATE thread SET next_seq = next_seq + ?, next_turn = next_turn + ?, message_count = message_count + ?, updated_at = ?
-       RETURNING next_seq - ? AS first, next_turn - ? AS turn`, r.messages, r.turns, r.counted, r.updated_at, r.messages, r.turns).one();
-    this.patch((t) => ({ next_seq: row.first + r.messages, next_turn: row.turn + r.turns, message_count: t.message_count + r.counted, updated_at: r.updated_at }));
+      `UPDATE thread SET next_seq = next_seq + ?, next_turn = next_turn + ?, message_count = message_count + ?, updated_at = coalesce(?, updated_at)
+       RETURNING next_seq - ? AS first, next_turn - ? AS turn`, r.messages, r.turns, r.counted, r.updated_at ?? null, r.messages, r.turns).one();
+    this.patch((t) => ({ next_seq: row.first + r.messages, next_turn: row.turn + r.turns, message_count: t.message_count + r.counted,
+      updated_at: r.updated_at ?? t.updated_at }));
     return row;
   }
 
@@ -188,14 +183,6 @@ export class ThreadStore {
         `INSERT INTO messages (seq, role, content, status, turn, created_at, tokens, metadata, usage, extra, branch) VALUES ${placeholders(chunk.length, 11)}`,
         ...chunk.flatMap((m) => [m.seq, m.role, m.content, m.status, m.turn, m.created_at, m.tokens, m.metadata, m.usage, m.extra, m.branch ?? null]),
       );
-    }
-  }
-
-  insertMessage(m: MessageRow): void {
-    this.insertCounted([m]);
-    if (!m.branch) {
-      this.sql.exec("UPDATE thread SET message_count = message_count + 1");
-      this.patch((t) => ({ message_count: t.message_count + 1 }));
     }
   }
 

@@ -7,9 +7,9 @@ import { withStore } from "./fresh.ts";
 
 /** A stored message (seq 1) and the ID its events name. */
 function seedMessage(store: ThreadStore) {
-  store.allocateSeqs(1);
-  store.insertMessage({ seq: 1, role: "assistant", content: "hello", status: "completed", turn: null, created_at: 1, tokens: 5,
-    metadata: null, usage: null, extra: null });
+  store.reserve({ messages: 1, turns: 0, counted: 1 });
+  store.insertCounted([{ seq: 1, role: "assistant", content: "hello", status: "completed", turn: null, created_at: 1, tokens: 5,
+    metadata: null, usage: null, extra: null }]);
   const t = store.thread()!;
   return { t, id: messageId(t.id_prefix, 1), message: messageShape(t, store.message(1)!) };
 }

@@ -8,11 +8,11 @@ function message(seq: number, over: Partial<MessageRow> = {}): MessageRow {
 }
 
 describe("ThreadStore", () => {
-  it("allocates message seqs in blocks without reuse, and counts the messages written", async () => {
+  it("reserves message seqs in blocks without reuse, and counts the messages reserved for", async () => {
     const r = await withStore((s) => {
-      const a = s.allocateSeqs(3);
-      const b = s.allocateSeqs(2);
-      for (let i = 0; i < 5; i++) s.insertMessage(message(a + i));
+      const a = s.reserve({ messages: 3, turns: 0, counted: 3 }).first;
+      const b = s.reserve({ messages: 2, turns: 0, counted: 2 }).first;
+      s.insertCounted([0, 1, 2, 3, 4].map((i) => message(a + i)));
       return { a, b, count: s.thread()!.message_count };
     });
     expect(r).toEqual({ a: 1, b: 4, count: 5 });
@@ -20,8 +20,8 @@ describe("ThreadStore", () => {
 
   it("pages by open seq bounds in either order, one row past the limit, and leaves branch rows out unless asked", async () => {
     const r = await withStore((s) => {
-      s.allocateSeqs(6);
-      for (let i = 1; i <= 6; i++) s.insertMessage(message(i, i === 4 ? { branch: 1 } : {}));
+      s.reserve({ messages: 6, turns: 0, counted: 5 });
+      s.insertCounted([1, 2, 3, 4, 5, 6].map((i) => message(i, i === 4 ? { branch: 1 } : {})));
       const seqs = (rows: MessageRow[]) => rows.map((m) => m.seq);
       return {
         asc: seqs(s.messagesPage({ above: 1, below: 6, order: "asc", limit: 2 })),
@@ -36,9 +36,9 @@ describe("ThreadStore", () => {
 
   it("deletes a message once and keeps its seq unused", async () => {
     const r = await withStore((s) => {
-      s.allocateSeqs(1);
-      s.insertMessage(message(1));
-      return { first: s.deleteMessage(1), again: s.deleteMessage(1), gone: s.message(1), next: s.allocateSeqs(1) };
+      s.reserve({ messages: 1, turns: 0, counted: 1 });
+      s.insertCounted([message(1)]);
+      return { first: s.deleteMessage(1), again: s.deleteMessage(1), gone: s.message(1), next: s.reserve({ messages: 1, turns: 0, counted: 0 }).first };
     });
     expect(r).toEqual({ first: true, again: false, gone: null, next: 2 });
   });
